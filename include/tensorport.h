@@ -1,0 +1,532 @@
+/*
+ * tensorport.h - public API of libtensorport.
+ *
+ * libtensorport reads, writes and converts ML model weight files (SafeTensors,
+ * GGUF, ...). This header is the manual: every function states its contract,
+ * ownership, errors and thread safety.
+ *
+ * Conventions
+ *  - Every name starts with tp_ (TP_ for macros).
+ *  - Handles are opaque; each create or open function has a matching free function that
+ *    accepts NULL.
+ *  - Functions that can fail return tp_status. On failure a detailed message
+ *    (file, tensor or field, and the numbers that disagree) is stored in
+ *    thread-local storage and can be read with tp_last_error(). The message is
+ *    valid until the next failing call on the same thread; successful calls do
+ *    not clear it.
+ *  - The library never prints, never exits and never asserts on file bytes.
+ *  - Unless stated otherwise, a handle may be used by one thread at a time;
+ *    distinct handles may be used concurrently.
+ */
+#ifndef TENSORPORT_H
+#define TENSORPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  define TP_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#  define TP_API __attribute__((visibility("default")))
+#else
+#  define TP_API
+#endif
+
+#define TP_VERSION_MAJOR 0
+#define TP_VERSION_MINOR 1
+#define TP_VERSION_PATCH 0
+#define TP_VERSION_STRING "0.1.0"
+#define TP_VERSION_NUMBER \
+  (TP_VERSION_MAJOR * 10000 + TP_VERSION_MINOR * 100 + TP_VERSION_PATCH)
+
+/** Run-time library version string ("0.1.0"); static storage. */
+TP_API const char *tp_version(void);
+/** Run-time library version number (major*10000 + minor*100 + patch). */
+TP_API int tp_version_number(void);
+/** Enabled features of this build (e.g. "simd=avx2+f16c threads=pthreads");
+ *  static storage. */
+TP_API const char *tp_build_features(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes and error messages                                          */
+/* ------------------------------------------------------------------------ */
+
+/** Status codes. Values are frozen: new codes are only ever appended. */
+typedef enum tp_status {
+  TP_OK = 0,
+  TP_EINVAL = 1,       /**< bad argument from the caller */
+  TP_EFORMAT = 2,      /**< malformed or inconsistent input file */
+  TP_EUNSUPPORTED = 3, /**< valid input that this build cannot handle */
+  TP_EIO = 4,          /**< read/write/sync/rename failure, ENOSPC, ... */
+  TP_ENOMEM = 5,       /**< allocation failure */
+  TP_ELIMIT = 6,       /**< a documented resource limit was exceeded */
+  TP_ECANCELED = 7,    /**< cancelled by the progress callback */
+  TP_ENOTFOUND = 8,    /**< file, tensor or key not found */
+  TP_EEXISTS = 9,      /**< output exists and overwriting was not allowed */
+  TP_ECHANGED = 10,    /**< an input file changed while it was being read */
+  TP_EMISMATCH = 11    /**< verification found a difference */
+} tp_status;
+
+/** Short static description of a status code ("malformed input", ...). */
+TP_API const char *tp_strerror(tp_status st);
+
+/** Detailed message of the last failure on this thread, or "" if none.
+ *  The pointer is valid until the next failing call on this thread. */
+TP_API const char *tp_last_error(void);
+
+/** Status code that accompanied the last failure on this thread. */
+TP_API tp_status tp_last_status(void);
+
+/** Clears this thread's last error. */
+TP_API void tp_clear_error(void);
+
+/* ------------------------------------------------------------------------ */
+/* Element types                                                            */
+/* ------------------------------------------------------------------------ */
+
+/** Every element type the library knows: the SafeTensors dtypes and the ggml
+ *  tensor types (block-quantized types included). Values are frozen. */
+typedef enum tp_type {
+  TP_TYPE_F32 = 0,
+  TP_TYPE_F16,
+  TP_TYPE_BF16,
+  TP_TYPE_F64,
+  TP_TYPE_I8,
+  TP_TYPE_I16,
+  TP_TYPE_I32,
+  TP_TYPE_I64,
+  TP_TYPE_U8,
+  TP_TYPE_U16,
+  TP_TYPE_U32,
+  TP_TYPE_U64,
+  TP_TYPE_BOOL,
+  TP_TYPE_C64,
+  TP_TYPE_F8_E4M3,
+  TP_TYPE_F8_E5M2,
+  TP_TYPE_F8_E8M0,
+  TP_TYPE_F8_E4M3FNUZ,
+  TP_TYPE_F8_E5M2FNUZ,
+  TP_TYPE_F4,
+  TP_TYPE_F6_E2M3,
+  TP_TYPE_F6_E3M2,
+  /* ggml block types */
+  TP_TYPE_Q4_0,
+  TP_TYPE_Q4_1,
+  TP_TYPE_Q5_0,
+  TP_TYPE_Q5_1,
+  TP_TYPE_Q8_0,
+  TP_TYPE_Q8_1,
+  TP_TYPE_Q2_K,
+  TP_TYPE_Q3_K,
+  TP_TYPE_Q4_K,
+  TP_TYPE_Q5_K,
+  TP_TYPE_Q6_K,
+  TP_TYPE_Q8_K,
+  TP_TYPE_IQ2_XXS,
+  TP_TYPE_IQ2_XS,
+  TP_TYPE_IQ3_XXS,
+  TP_TYPE_IQ1_S,
+  TP_TYPE_IQ4_NL,
+  TP_TYPE_IQ3_S,
+  TP_TYPE_IQ2_S,
+  TP_TYPE_IQ4_XS,
+  TP_TYPE_IQ1_M,
+  TP_TYPE_TQ1_0,
+  TP_TYPE_TQ2_0,
+  TP_TYPE_MXFP4,
+  TP_TYPE_NVFP4,
+  TP_TYPE_Q1_0,
+  TP_TYPE_Q2_0,
+  TP_TYPE_COUNT
+} tp_type;
+
+/** Canonical upper-case name ("F32", "BF16", "F8_E4M3", "Q4_K", ...). */
+TP_API const char *tp_type_name(tp_type t);
+
+/** Parses a type name case-insensitively. Accepts the canonical names and
+ *  the names users know: float32/fp32, float16/half/fp16, bfloat16,
+ *  float64/double, int8.., uint8.., bool, float8_e4m3fn, ...
+ *  Returns TP_OK or TP_ENOTFOUND. */
+TP_API tp_status tp_type_from_name(const char *name, tp_type *out);
+
+/** Elements per block (1 for plain types, 2 for F4, 4 for F6, 32/256 for
+ *  ggml block types). */
+TP_API uint32_t tp_type_block_elems(tp_type t);
+
+/** Bytes per block. */
+TP_API uint32_t tp_type_block_bytes(tp_type t);
+
+/** Non-zero when the type is a floating-point scalar type (F16, BF16, F32,
+ *  F64, the F8/F6/F4 types) and casts to and from it are supported. */
+TP_API int tp_type_is_float(tp_type t);
+
+/** Non-zero when the type is a ggml block-quantized type. */
+TP_API int tp_type_is_quantized(tp_type t);
+
+/** ggml type id of t, or -1 when GGUF cannot store it. */
+TP_API int tp_type_ggml_id(tp_type t);
+
+/** tp_type for a ggml type id; TP_ENOTFOUND for unknown or removed ids. */
+TP_API tp_status tp_type_from_ggml_id(uint32_t id, tp_type *out);
+
+/** SafeTensors dtype string of t, or NULL when SafeTensors cannot store it. */
+TP_API const char *tp_type_safetensors_name(tp_type t);
+
+/** Converts n elements of type src_type at src into dst_type at dst.
+ *  n must be a multiple of both types' block sizes. Float casts round to
+ *  nearest even with numpy/ml_dtypes NaN, Inf, overflow and subnormal
+ *  behaviour (torch semantics for BF16); quantization uses llama.cpp's
+ *  reference quantizers. Thread-safe (no shared state).
+ *  Returns TP_OK, TP_EINVAL (bad n) or TP_EUNSUPPORTED (no such cast). */
+TP_API tp_status tp_convert_elements(tp_type dst_type, void *dst,
+                                     tp_type src_type, const void *src,
+                                     size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Formats and detection                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef enum tp_format {
+  TP_FORMAT_UNKNOWN = 0,
+  TP_FORMAT_SAFETENSORS = 1, /**< one .safetensors file */
+  TP_FORMAT_HF = 2,          /**< a folder: model.safetensors or shards + index */
+  TP_FORMAT_GGUF = 3         /**< a GGUF file (or the first of a split set) */
+} tp_format;
+
+/** Lower-case format name ("safetensors", "hf", "gguf"). */
+TP_API const char *tp_format_name(tp_format f);
+
+/** Parses a format name (case-insensitive; "st" and "safetensors-dir" are
+ *  aliases). Returns TP_OK or TP_ENOTFOUND. */
+TP_API tp_status tp_format_from_name(const char *name, tp_format *out);
+
+/** Detects the format of path from its content (magic bytes, header shape,
+ *  folder layout); the extension only breaks ties. On success *out is set
+ *  and, when why is non-NULL, a one-line explanation is written into why
+ *  (truncated to why_len). TP_ENOTFOUND if the path does not exist,
+ *  TP_EUNSUPPORTED if no format matches. */
+TP_API tp_status tp_detect(const char *path, tp_format *out, char *why,
+                           size_t why_len);
+
+/** Guesses the output format for a path that does not exist yet, from its
+ *  extension (".safetensors", ".gguf") or a trailing '/' (HF folder). */
+TP_API tp_format tp_format_from_output_path(const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Metadata values                                                          */
+/* ------------------------------------------------------------------------ */
+
+/** Value types; the numbering is GGUF's (gguf_type). */
+typedef enum tp_value_type {
+  TP_VALUE_U8 = 0,
+  TP_VALUE_I8 = 1,
+  TP_VALUE_U16 = 2,
+  TP_VALUE_I16 = 3,
+  TP_VALUE_U32 = 4,
+  TP_VALUE_I32 = 5,
+  TP_VALUE_F32 = 6,
+  TP_VALUE_BOOL = 7,
+  TP_VALUE_STRING = 8,
+  TP_VALUE_ARRAY = 9,
+  TP_VALUE_U64 = 10,
+  TP_VALUE_I64 = 11,
+  TP_VALUE_F64 = 12,
+  TP_VALUE_COUNT = 13
+} tp_value_type;
+
+/** Upper-case name of a value type ("UINT32", "STRING", ...), as gguf-dump
+ *  prints it. */
+TP_API const char *tp_value_type_name(tp_value_type t);
+
+/** A byte string: not NUL-terminated in general (may contain NUL bytes),
+ *  though the library always stores a NUL after the last byte. */
+typedef struct tp_string {
+  const char *data;
+  size_t len;
+} tp_string;
+
+/** A typed metadata value. Scalars live in the union; an ARRAY's elements
+ *  are stored contiguously at v.array in their natural C representation
+ *  (uint8_t..uint64_t, int8_t..int64_t, float, double, uint8_t for BOOL,
+ *  tp_string for STRING). Nested arrays do not exist. */
+typedef struct tp_value {
+  tp_value_type type;
+  tp_value_type elem_type; /**< ARRAY only */
+  uint64_t count;          /**< ARRAY only: number of elements */
+  union {
+    uint64_t u;            /**< U8..U64 and BOOL (0/1) */
+    int64_t i;             /**< I8..I64 */
+    double f;              /**< F32 (exactly widened) and F64 */
+    tp_string s;           /**< STRING */
+    const void *array;     /**< ARRAY */
+  } v;
+} tp_value;
+
+/* ------------------------------------------------------------------------ */
+/* Models                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct tp_model tp_model;
+
+#define TP_MAX_DIMS 16
+
+/** Description of one tensor. Shape is row-major, outermost first (numpy
+ *  order) for every format; GGUF's reversed ne[] is translated on read. */
+typedef struct tp_tensor_info {
+  tp_string name;
+  tp_type type;
+  uint32_t ndim;
+  uint64_t shape[TP_MAX_DIMS];
+  uint64_t nelements;
+  uint64_t nbytes;
+  uint32_t file_index;  /**< which file of the model holds the bytes */
+  uint64_t file_offset; /**< absolute byte offset in that file */
+} tp_tensor_info;
+
+/** Options for tp_model_open; initialise with TP_OPEN_OPTIONS_INIT. */
+typedef struct tp_open_options {
+  unsigned version;
+  tp_format format;      /**< TP_FORMAT_UNKNOWN: detect */
+  int use_mmap;          /**< read tensor data through a mapping (0: pread) */
+} tp_open_options;
+#define TP_OPEN_OPTIONS_VERSION 1
+#define TP_OPEN_OPTIONS_INIT {TP_OPEN_OPTIONS_VERSION, TP_FORMAT_UNKNOWN, 0}
+
+/** Opens and fully validates a model (file or folder). All header claims are
+ *  checked against the real file sizes before this returns. *out is set on
+ *  success and must be released with tp_model_free. opts may be NULL.
+ *  Errors: TP_ENOTFOUND, TP_EFORMAT, TP_EUNSUPPORTED, TP_ELIMIT, TP_EIO,
+ *  TP_ENOMEM. */
+TP_API tp_status tp_model_open(tp_model **out, const char *path,
+                               const tp_open_options *opts);
+
+/** Releases a model; NULL is accepted. */
+TP_API void tp_model_free(tp_model *m);
+
+TP_API tp_format tp_model_format(const tp_model *m);
+/** Path the model was opened from (static for the model's lifetime). */
+TP_API const char *tp_model_path(const tp_model *m);
+/** Number of files that hold the model (shards, split parts). */
+TP_API size_t tp_model_file_count(const tp_model *m);
+TP_API const char *tp_model_file_path(const tp_model *m, size_t i);
+TP_API uint64_t tp_model_file_size(const tp_model *m, size_t i);
+
+TP_API size_t tp_model_tensor_count(const tp_model *m);
+/** Fills *out for tensor i (in the file's order); TP_EINVAL if out of range.
+ *  The name points into the model and lives as long as it. */
+TP_API tp_status tp_model_tensor(const tp_model *m, size_t i,
+                                 tp_tensor_info *out);
+/** Index of the tensor called name, or (size_t)-1. */
+TP_API size_t tp_model_find_tensor(const tp_model *m, const char *name,
+                                   size_t name_len);
+/** Reads len raw bytes of tensor i starting at byte offset off within the
+ *  tensor into buf. Thread-safe. TP_EINVAL for a range outside the tensor,
+ *  TP_ECHANGED/TP_EIO when the file changed or cannot be read. */
+TP_API tp_status tp_model_read(const tp_model *m, size_t i, uint64_t off,
+                               void *buf, size_t len);
+
+TP_API size_t tp_model_meta_count(const tp_model *m);
+/** Key and value of metadata entry i, in file order. Pointers live as long
+ *  as the model. */
+TP_API tp_status tp_model_meta(const tp_model *m, size_t i, tp_string *key,
+                               const tp_value **value);
+/** Value of key, or NULL. */
+TP_API const tp_value *tp_model_meta_find(const tp_model *m, const char *key);
+
+/** Format-specific facts for inspect: GGUF version (0 if not GGUF). */
+TP_API uint32_t tp_model_gguf_version(const tp_model *m);
+/** Non-zero when the GGUF file is big-endian. */
+TP_API int tp_model_big_endian(const tp_model *m);
+/** GGUF alignment, SafeTensors header length, data section start. */
+TP_API uint64_t tp_model_alignment(const tp_model *m);
+TP_API uint64_t tp_model_data_offset(const tp_model *m, size_t file);
+
+/* ------------------------------------------------------------------------ */
+/* Conversion                                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef enum tp_phase {
+  TP_PHASE_PLAN = 0,
+  TP_PHASE_WRITE = 1,
+  TP_PHASE_SYNC = 2,
+  TP_PHASE_VERIFY = 3,
+  TP_PHASE_DONE = 4
+} tp_phase;
+
+typedef struct tp_progress {
+  tp_phase phase;
+  uint64_t bytes_done;      /**< output bytes written (or verified) */
+  uint64_t bytes_total;
+  uint64_t tensors_done;
+  uint64_t tensors_total;
+  const char *current;      /**< name of a tensor in flight, may be NULL */
+} tp_progress;
+
+/** Progress callback. Called from the thread that runs the conversion, at
+ *  most every few milliseconds. A non-zero return cancels the conversion
+ *  (TP_ECANCELED; outputs are removed). */
+typedef int (*tp_progress_fn)(const tp_progress *p, void *user);
+
+/** Flags for tp_convert_options.flags. */
+enum {
+  TP_CONVERT_FORCE = 1u << 0,            /**< overwrite existing outputs */
+  TP_CONVERT_NO_SYNC = 1u << 1,          /**< skip fsync (scratch outputs) */
+  TP_CONVERT_VERIFY = 1u << 2,           /**< re-read and compare outputs */
+  TP_CONVERT_BIG_ENDIAN = 1u << 3,       /**< GGUF: write big-endian */
+  TP_CONVERT_ALLOW_REQUANTIZE = 1u << 4, /**< GGUF: quantized -> quantized */
+  TP_CONVERT_PURE = 1u << 5,             /**< GGUF presets: no mixture */
+  TP_CONVERT_NO_TENSOR_FIRST_SPLIT = 1u << 6, /**< first split: metadata only */
+  TP_CONVERT_LEAVE_OUTPUT_TENSOR = 1u << 7
+};
+
+/** A per-tensor type override: tensors whose name matches the POSIX extended
+ *  regular expression get the type. */
+typedef struct tp_tensor_type_rule {
+  const char *pattern;
+  tp_type type;
+} tp_tensor_type_rule;
+
+/** Options for conversions; initialise with TP_CONVERT_OPTIONS_INIT. */
+typedef struct tp_convert_options {
+  unsigned version;
+  tp_format to;            /**< TP_FORMAT_UNKNOWN: from the output path */
+  int type;                /**< a tp_type, or -1 to keep source types */
+  int ftype;               /**< a GGUF file-type preset (tp_ftype), or -1 */
+  unsigned threads;        /**< 0: one per CPU */
+  uint64_t split_max_size; /**< bytes per output file, 0: no limit */
+  uint64_t split_max_tensors; /**< tensors per output file, 0: no limit */
+  unsigned flags;          /**< TP_CONVERT_* */
+  int output_tensor_type;  /**< GGUF: type of output.weight, -1 default */
+  int token_embedding_type;/**< GGUF: type of token_embd.weight, -1 default */
+  const tp_tensor_type_rule *type_rules; /**< GGUF --tensor-type rules */
+  size_t n_type_rules;
+  tp_progress_fn progress;
+  void *progress_user;
+} tp_convert_options;
+#define TP_CONVERT_OPTIONS_VERSION 1
+#define TP_CONVERT_OPTIONS_INIT                                             \
+  {TP_CONVERT_OPTIONS_VERSION, TP_FORMAT_UNKNOWN, -1, -1, 0, 0, 0, 0, -1,  \
+   -1, NULL, 0, NULL, NULL}
+
+typedef struct tp_plan tp_plan;
+
+/** One output tensor of a plan. */
+typedef struct tp_plan_tensor {
+  tp_string name;
+  tp_type src_type;
+  tp_type dst_type;
+  uint32_t ndim;
+  uint64_t shape[TP_MAX_DIMS];
+  uint64_t src_nbytes;
+  uint64_t dst_nbytes;
+  uint32_t out_file;       /**< index of the output file */
+  uint64_t out_offset;     /**< absolute offset in that file */
+  const char *note;        /**< why this type was chosen, or NULL */
+} tp_plan_tensor;
+
+/** Builds the conversion plan of src into out_path: one entry per output
+ *  tensor with its type, its output file and offset, and the output files
+ *  with their sizes. Nothing is written. The plan keeps a reference to src,
+ *  which must outlive it. Errors: TP_EINVAL (bad options), TP_EUNSUPPORTED
+ *  (a tensor the target cannot hold), TP_EEXISTS (an output exists and
+ *  TP_CONVERT_FORCE is not set). */
+TP_API tp_status tp_plan_create(tp_plan **out, const tp_model *src,
+                                const char *out_path,
+                                const tp_convert_options *opts);
+TP_API void tp_plan_free(tp_plan *p);
+TP_API size_t tp_plan_tensor_count(const tp_plan *p);
+TP_API tp_status tp_plan_tensor_at(const tp_plan *p, size_t i,
+                                   tp_plan_tensor *out);
+TP_API tp_format tp_plan_format(const tp_plan *p);
+TP_API size_t tp_plan_file_count(const tp_plan *p);
+TP_API const char *tp_plan_file_path(const tp_plan *p, size_t i);
+TP_API uint64_t tp_plan_file_size(const tp_plan *p, size_t i);
+
+/** Per-tensor comparison statistics (verify and diff). */
+typedef struct tp_compare_stats {
+  int identical;           /**< bytes (or decoded values) equal */
+  uint64_t n_different;    /**< number of differing elements */
+  double max_abs_err;
+  double max_rel_err;
+  double rmse;
+  uint64_t n_nan_mismatch; /**< NaN in one side only */
+} tp_compare_stats;
+
+/** Result of tp_plan_execute. */
+typedef struct tp_convert_result {
+  uint64_t bytes_written;
+  uint64_t tensors_written;
+  double seconds;
+  int verified;            /**< verification ran */
+  uint64_t verify_lossless_identical; /**< lossless tensors bit-identical */
+  uint64_t verify_lossy;   /**< lossy tensors compared by statistics */
+  double verify_max_abs_err;
+  double verify_max_rel_err;
+} tp_convert_result;
+
+/** Executes a plan: writes every output file through a temporary file beside
+ *  it (positional writes from a thread pool, fsync, rename, directory fsync),
+ *  then optionally verifies. On any error or cancellation no output is left
+ *  behind. res may be NULL. */
+TP_API tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res);
+
+/** Convenience: open, plan and execute in one call. */
+TP_API tp_status tp_convert(const char *in_path, const char *out_path,
+                            const tp_convert_options *opts,
+                            tp_convert_result *res);
+
+/* ------------------------------------------------------------------------ */
+/* Comparison                                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef enum tp_diff_kind {
+  TP_DIFF_SAME = 0,        /**< same name, type, shape and bytes */
+  TP_DIFF_VALUES = 1,      /**< same name and shape, values differ */
+  TP_DIFF_TYPE = 2,        /**< types differ (values compared as floats) */
+  TP_DIFF_SHAPE = 3,       /**< shapes differ (not compared) */
+  TP_DIFF_ONLY_A = 4,      /**< missing in B */
+  TP_DIFF_ONLY_B = 5       /**< extra in B */
+} tp_diff_kind;
+
+typedef struct tp_diff_entry {
+  tp_string name;
+  tp_diff_kind kind;
+  size_t index_a, index_b; /**< (size_t)-1 when absent */
+  tp_compare_stats stats;
+} tp_diff_entry;
+
+typedef struct tp_diff tp_diff;
+
+/** Compares two models tensor by tensor (by name). Values of different
+ *  element types are compared after decoding to double. threads 0: one per
+ *  CPU. Free with tp_diff_free. */
+TP_API tp_status tp_diff_models(tp_diff **out, const tp_model *a,
+                                const tp_model *b, unsigned threads);
+TP_API void tp_diff_free(tp_diff *d);
+TP_API size_t tp_diff_count(const tp_diff *d);
+TP_API const tp_diff_entry *tp_diff_at(const tp_diff *d, size_t i);
+/** Non-zero when every tensor is TP_DIFF_SAME. */
+TP_API int tp_diff_identical(const tp_diff *d);
+
+/* ------------------------------------------------------------------------ */
+/* Cancellation and clean-up support for applications                       */
+/* ------------------------------------------------------------------------ */
+
+/** Requests cancellation of every running conversion in the process. Safe
+ *  to call from a signal handler. Running conversions stop at the next chunk
+ *  with TP_ECANCELED and remove their temporary files. */
+TP_API void tp_request_cancel(void);
+
+/** Unlinks every temporary output file currently open in the process.
+ *  Async-signal-safe; meant for a SIGINT/SIGTERM handler that exits
+ *  immediately afterwards. */
+TP_API void tp_cleanup_temp_files_signal_safe(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TENSORPORT_H */

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# setup.sh - installs whatever is missing for building and testing tensorport.
+#
+#   scripts/setup.sh deps     Debian packages needed to build (and fuzz)
+#   scripts/setup.sh python   + a virtual environment in $BUILD/venv with the
+#                             Python tools the interoperability tests use
+#   scripts/setup.sh llama    + llama.cpp's reference tools, built from the
+#                             llama-cpp-python source package (never committed)
+#   scripts/setup.sh all      everything above
+#
+# Each step is skipped when already done, so running it again is cheap.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+mode=${1:-all}
+
+DEB_PKGS=(build-essential cmake pkg-config libjansson-dev libcmocka-dev
+          libxxhash-dev zlib1g-dev clang libclang-rt-14-dev python3 python3-venv
+          ca-certificates)
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+install_deb() {
+  local missing=() p
+  for p in "${DEB_PKGS[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$p")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+python_bin() {
+  # prefer the interpreter on PATH (pyenv on developer machines), else Debian's
+  command -v python3
+}
+
+install_python() {
+  local venv="$BUILD/venv" req=tests/requirements.txt stamp
+  stamp="$venv/.requirements-$(sha256sum "$req" | cut -c1-16)"
+  if [ -f "$stamp" ]; then
+    return 0
+  fi
+  mkdir -p "$BUILD"
+  if [ ! -x "$venv/bin/python" ]; then
+    log "creating virtual environment $venv"
+    "$(python_bin)" -m venv "$venv"
+  fi
+  log "installing Python test packages into $venv (torch, transformers, gguf, ...)"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q -r "$req"
+  rm -f "$venv"/.requirements-*
+  touch "$stamp"
+}
+
+# llama.cpp reference tools: the sources come from the llama-cpp-python sdist
+# on PyPI (the only registry this project may use); only libllama, ggml and
+# our small driver programs are built.
+LLAMA_CPP_PY_VERSION=0.3.36
+install_llama() {
+  local dir="$BUILD/llama.cpp" src stamp
+  stamp="$dir/.built-$LLAMA_CPP_PY_VERSION"
+  if [ -f "$stamp" ]; then
+    return 0
+  fi
+  install_python
+  mkdir -p "$dir"
+  if [ ! -d "$dir/src" ]; then
+    log "fetching llama-cpp-python $LLAMA_CPP_PY_VERSION source package"
+    "$BUILD/venv/bin/python" -m pip download -q --no-deps --no-binary :all: \
+      -d "$dir/dl" "llama-cpp-python==$LLAMA_CPP_PY_VERSION"
+    tar -xzf "$dir/dl/llama_cpp_python-$LLAMA_CPP_PY_VERSION.tar.gz" -C "$dir"
+    mv "$dir/llama_cpp_python-$LLAMA_CPP_PY_VERSION/vendor/llama.cpp" "$dir/src"
+    rm -rf "$dir/dl" "$dir/llama_cpp_python-$LLAMA_CPP_PY_VERSION"
+  fi
+  src="$dir/src"
+  log "building llama.cpp (libllama, llama-quantize, llama-gguf-split); this takes a few minutes"
+  cmake -S "$src" -B "$dir/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
+    -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+    -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TOOLS=ON -DGGML_NATIVE=ON > "$dir/configure.log" 2>&1 \
+    || { cat "$dir/configure.log" >&2; exit 1; }
+  cmake --build "$dir/build" -j "$(nproc)" --target llama-quantize llama-gguf-split \
+    > "$dir/build.log" 2>&1 || { tail -50 "$dir/build.log" >&2; exit 1; }
+  # our own driver that loads a model through libllama (tests/interop/llama_load.c)
+  cc -O2 -o "$dir/build/bin/tp-llama-load" tests/interop/llama_load.c \
+    -I"$src/include" -I"$src/ggml/include" -L"$dir/build/bin" -lllama -lggml -lggml-base \
+    -Wl,-rpath,"$(cd "$dir/build/bin" && pwd)"
+  touch "$stamp"
+}
+
+case "$mode" in
+  deps) install_deb ;;
+  python) install_deb; install_python ;;
+  llama) install_deb; install_python; install_llama ;;
+  all) install_deb; install_python; install_llama ;;
+  *) echo "usage: $0 [deps|python|llama|all]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,244 @@
+/*
+ * infile.c - read-only input files with a pread path and a guarded mmap path.
+ *
+ * The size is taken once at open and every read is checked against it, so a
+ * header claim can never send us past the end. If another process truncates
+ * the file meanwhile, pread returns short (reported as TP_ECHANGED) and a
+ * mapped read raises SIGBUS, which a thread-local guard turns into the same
+ * error instead of killing the process.
+ */
+#define _GNU_SOURCE
+#include "io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct tp_infile {
+  int fd;
+  char *path;
+  uint64_t size;
+  uint64_t dev, ino;
+  struct timespec mtime;
+  const uint8_t *map; /* NULL in pread mode */
+};
+
+/* ---- SIGBUS guard for mapped reads ------------------------------------- */
+
+static _Thread_local sigjmp_buf *t_bus_jmp;
+static _Thread_local volatile sig_atomic_t t_bus_armed;
+static struct sigaction g_old_bus;
+static int g_bus_installed;
+static pthread_mutex_t g_bus_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void bus_handler(int sig, siginfo_t *si, void *uc) {
+  (void)si;
+  (void)uc;
+  if (t_bus_armed && t_bus_jmp) {
+    t_bus_armed = 0;
+    siglongjmp(*t_bus_jmp, 1);
+  }
+  /* not ours: restore the previous disposition and re-raise */
+  sigaction(sig, &g_old_bus, NULL);
+  raise(sig);
+}
+
+static void install_bus_handler(void) {
+  pthread_mutex_lock(&g_bus_lock);
+  if (!g_bus_installed) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = bus_handler;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGBUS, &sa, &g_old_bus) == 0) g_bus_installed = 1;
+  }
+  pthread_mutex_unlock(&g_bus_lock);
+}
+
+static int guarded_copy(void *dst, const void *src, size_t len) {
+  sigjmp_buf jb;
+  sigjmp_buf *volatile prev = t_bus_jmp;
+  if (sigsetjmp(jb, 1)) {
+    t_bus_jmp = prev;
+    return -1;
+  }
+  t_bus_jmp = &jb;
+  t_bus_armed = 1;
+  memcpy(dst, src, len);
+  t_bus_armed = 0;
+  t_bus_jmp = prev;
+  return 0;
+}
+
+/* ---- open/close ---------------------------------------------------------- */
+
+tp_status tp_infile_open(tp_infile **out, const char *path, int use_mmap) {
+  struct stat st;
+  tp_infile *f;
+  int fd, fl;
+  *out = NULL;
+  /* O_NONBLOCK so that opening a FIFO never waits for a writer */
+  fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    int e = errno;
+    return tp_error_errno(e == ENOENT ? TP_ENOTFOUND : TP_EIO, e,
+                          "%s: cannot open", path);
+  }
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    return tp_error_errno(TP_EIO, e, "%s: cannot stat", path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return tp_error(TP_EFORMAT, "%s: not a regular file (%s)", path,
+                    S_ISDIR(st.st_mode)    ? "a directory"
+                    : S_ISFIFO(st.st_mode) ? "a FIFO"
+                    : S_ISCHR(st.st_mode)  ? "a character device"
+                    : S_ISBLK(st.st_mode)  ? "a block device"
+                                           : "a special file");
+  }
+  fl = fcntl(fd, F_GETFL);
+  if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  f = tp_calloc(1, sizeof *f);
+  if (!f) {
+    close(fd);
+    return TP_ENOMEM;
+  }
+  f->fd = fd;
+  f->path = tp_strdup(path);
+  if (!f->path) {
+    close(fd);
+    free(f);
+    return TP_ENOMEM;
+  }
+  f->size = (uint64_t)st.st_size;
+  f->dev = (uint64_t)st.st_dev;
+  f->ino = (uint64_t)st.st_ino;
+#if defined(__APPLE__)
+  f->mtime = st.st_mtimespec;
+#else
+  f->mtime = st.st_mtim;
+#endif
+  if (use_mmap && f->size > 0 && f->size <= (uint64_t)SIZE_MAX) {
+    void *m = mmap(NULL, (size_t)f->size, PROT_READ, MAP_SHARED, fd, 0);
+    if (m != MAP_FAILED) {
+      f->map = m;
+      install_bus_handler();
+    }
+  }
+  *out = f;
+  return TP_OK;
+}
+
+void tp_infile_close(tp_infile *f) {
+  if (!f) return;
+  if (f->map) munmap((void *)f->map, (size_t)f->size);
+  close(f->fd);
+  free(f->path);
+  free(f);
+}
+
+uint64_t tp_infile_size(const tp_infile *f) { return f->size; }
+const char *tp_infile_path(const tp_infile *f) { return f->path; }
+
+void tp_infile_identity(const tp_infile *f, uint64_t *dev, uint64_t *ino) {
+  *dev = f->dev;
+  *ino = f->ino;
+}
+
+void tp_infile_advise_sequential(tp_infile *f) {
+#if defined(POSIX_FADV_SEQUENTIAL)
+  posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#else
+  (void)f;
+#endif
+}
+
+tp_status tp_infile_read(tp_infile *f, uint64_t off, void *buf, size_t len) {
+  uint64_t end;
+  uint8_t *p = (uint8_t *)buf;
+  if (tp_add_overflow_u64(off, len, &end) || end > f->size)
+    return tp_error(TP_EFORMAT,
+                    "%s: read of %zu bytes at offset %llu is past the end of "
+                    "the file (%llu bytes)",
+                    f->path, len, (unsigned long long)off,
+                    (unsigned long long)f->size);
+  if (f->map) {
+    if (guarded_copy(buf, f->map + off, len) != 0)
+      return tp_error(TP_ECHANGED,
+                      "%s: input changed during conversion: the mapped file "
+                      "could not be read at offset %llu (truncated by another "
+                      "process?)",
+                      f->path, (unsigned long long)off);
+    return TP_OK;
+  }
+  while (len > 0) {
+    ssize_t n = pread(f->fd, p, len, (off_t)off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return tp_error_errno(TP_EIO, errno, "%s: read failed at offset %llu",
+                            f->path, (unsigned long long)off);
+    }
+    if (n == 0)
+      return tp_error(TP_ECHANGED,
+                      "%s: input changed during conversion: file ends at "
+                      "offset %llu but was %llu bytes when opened",
+                      f->path, (unsigned long long)off,
+                      (unsigned long long)f->size);
+    p += n;
+    off += (uint64_t)n;
+    len -= (size_t)n;
+  }
+  return TP_OK;
+}
+
+tp_status tp_infile_check_unchanged(tp_infile *f) {
+  struct stat st;
+  struct timespec mt;
+  if (fstat(f->fd, &st) != 0)
+    return tp_error_errno(TP_EIO, errno, "%s: cannot stat", f->path);
+#if defined(__APPLE__)
+  mt = st.st_mtimespec;
+#else
+  mt = st.st_mtim;
+#endif
+  if ((uint64_t)st.st_size != f->size || mt.tv_sec != f->mtime.tv_sec ||
+      mt.tv_nsec != f->mtime.tv_nsec)
+    return tp_error(TP_ECHANGED,
+                    "%s: input changed during conversion (size %llu vs %llu "
+                    "when opened)",
+                    f->path, (unsigned long long)st.st_size,
+                    (unsigned long long)f->size);
+  return TP_OK;
+}
+
+bool tp_path_exists(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0;
+}
+
+bool tp_path_is_dir(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+unsigned tp_cpu_count(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1u : (unsigned)n;
+}
+
+double tp_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
