@@ -29,6 +29,7 @@ struct tp_infile {
   uint64_t dev, ino;
   struct timespec mtime;
   const uint8_t *map; /* NULL in pread mode */
+  int is_memory;      /* map points at a caller's buffer; fd is -1 */
 };
 
 /* ---- SIGBUS guard for mapped reads ------------------------------------- */
@@ -140,10 +141,28 @@ tp_status tp_infile_open(tp_infile **out, const char *path, int use_mmap) {
   return TP_OK;
 }
 
+tp_status tp_infile_from_memory(tp_infile **out, const void *data, size_t len,
+                                const char *name) {
+  tp_infile *f = tp_calloc(1, sizeof *f);
+  *out = NULL;
+  if (!f) return TP_ENOMEM;
+  f->fd = -1;
+  f->path = tp_strdup(name ? name : "<memory>");
+  if (!f->path) {
+    free(f);
+    return TP_ENOMEM;
+  }
+  f->size = len;
+  f->map = (const uint8_t *)data;
+  f->is_memory = 1;
+  *out = f;
+  return TP_OK;
+}
+
 void tp_infile_close(tp_infile *f) {
   if (!f) return;
-  if (f->map) munmap((void *)f->map, (size_t)f->size);
-  close(f->fd);
+  if (f->map && !f->is_memory) munmap((void *)f->map, (size_t)f->size);
+  if (f->fd >= 0) close(f->fd);
   free(f->path);
   free(f);
 }
@@ -158,7 +177,7 @@ void tp_infile_identity(const tp_infile *f, uint64_t *dev, uint64_t *ino) {
 
 void tp_infile_advise_sequential(tp_infile *f) {
 #if defined(POSIX_FADV_SEQUENTIAL)
-  posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  if (f->fd >= 0) posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #else
   (void)f;
 #endif
@@ -173,6 +192,10 @@ tp_status tp_infile_read(tp_infile *f, uint64_t off, void *buf, size_t len) {
                     "the file (%llu bytes)",
                     f->path, len, (unsigned long long)off,
                     (unsigned long long)f->size);
+  if (f->is_memory) {
+    memcpy(buf, f->map + off, len);
+    return TP_OK;
+  }
   if (f->map) {
     if (guarded_copy(buf, f->map + off, len) != 0)
       return tp_error(TP_ECHANGED,
@@ -205,6 +228,7 @@ tp_status tp_infile_read(tp_infile *f, uint64_t off, void *buf, size_t len) {
 tp_status tp_infile_check_unchanged(tp_infile *f) {
   struct stat st;
   struct timespec mt;
+  if (f->is_memory) return TP_OK;
   if (fstat(f->fd, &st) != 0)
     return tp_error_errno(TP_EIO, errno, "%s: cannot stat", f->path);
 #if defined(__APPLE__)

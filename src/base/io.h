@@ -17,6 +17,10 @@ typedef struct tp_infile tp_infile;
 /* Opens path read-only. Refuses anything but a regular file (directories,
  * FIFOs, devices) without blocking. use_mmap selects the mapped read path. */
 tp_status tp_infile_open(tp_infile **out, const char *path, int use_mmap);
+/* An input backed by a caller's buffer (fuzzers, tests); the buffer must
+ * outlive the handle. name is used in messages. */
+tp_status tp_infile_from_memory(tp_infile **out, const void *data, size_t len,
+                                const char *name);
 void tp_infile_close(tp_infile *f);
 uint64_t tp_infile_size(const tp_infile *f);
 const char *tp_infile_path(const tp_infile *f);

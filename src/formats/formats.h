@@ -38,6 +38,12 @@ tp_status tp_hf_open(tp_model **out, const char *dir,
 tp_status tp_gguf_open(tp_model **out, const char *path,
                        const tp_open_options *opts);
 
+/* The same on an already opened input (fuzzers pass memory inputs); the
+ * reader takes ownership of f in every case. A single GGUF file opened this
+ * way is not treated as part of a split set. */
+tp_status tp_safetensors_open_infile(tp_model **out, tp_infile *f);
+tp_status tp_gguf_open_infile(tp_model **out, tp_infile *f);
+
 /* Appends the tensors and metadata of one SafeTensors file to an existing
  * model (used by the folder reader for each shard). */
 tp_status tp_safetensors_read_into(tp_model *m, const char *path,
