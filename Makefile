@@ -60,8 +60,9 @@ test-fuzz:
 
 # pytest against the real Python tools and llama.cpp
 test-interop:
-	@TENSORPORT=$(abspath $(BUILD))/tensorport LLAMA_CPP_DIR=$(abspath $(BUILD))/llama.cpp \
-	  $(VENV_PY) -m pytest -q tests/interop
+	@TENSORPORT=$(abspath $(BUILD))/tensorport TP_TESTTOOL=$(abspath $(BUILD))/tp-testtool \
+	  LLAMA_CPP_DIR=$(abspath $(BUILD))/llama.cpp \
+	  $(VENV_PY) -m pytest -q tests/interop tests/system
 
 install: build
 	@DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)

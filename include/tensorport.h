@@ -177,11 +177,17 @@ TP_API tp_status tp_type_from_ggml_id(uint32_t id, tp_type *out);
 TP_API const char *tp_type_safetensors_name(tp_type t);
 
 /** Converts n elements of type src_type at src into dst_type at dst.
- *  n must be a multiple of both types' block sizes. Float casts round to
- *  nearest even with numpy/ml_dtypes NaN, Inf, overflow and subnormal
- *  behaviour (torch semantics for BF16); quantization uses llama.cpp's
- *  reference quantizers. Thread-safe (no shared state).
- *  Returns TP_OK, TP_EINVAL (bad n) or TP_EUNSUPPORTED (no such cast). */
+ *  Both buffers hold little-endian data in the formats' storage layout (F4:
+ *  two elements per byte, element 2k in the low nibble; F6: a little-endian
+ *  bit stream; ggml block types: llama.cpp's block structs). n must be a
+ *  multiple of both types' block sizes. Float casts round once, to nearest
+ *  even, from the exact source value, with numpy/ml_dtypes NaN, Inf,
+ *  overflow and subnormal behaviour (torch semantics for BF16: every NaN
+ *  becomes 0x7FC0); the rules per type are in docs/formats/dtypes.md.
+ *  Block types go through F32 and use llama.cpp's reference quantizers.
+ *  Memory use does not depend on n. Thread-safe (no shared state).
+ *  Returns TP_OK, TP_EINVAL (bad n), or TP_EUNSUPPORTED (no such cast, e.g.
+ *  C64 to a real type, or a block type without a quantizer). */
 TP_API tp_status tp_convert_elements(tp_type dst_type, void *dst,
                                      tp_type src_type, const void *src,
                                      size_t n);
@@ -480,6 +486,73 @@ TP_API tp_status tp_convert(const char *in_path, const char *out_path,
                             tp_convert_result *res);
 
 /* ------------------------------------------------------------------------ */
+/* GGUF file types (presets)                                                */
+/* ------------------------------------------------------------------------ */
+
+/** llama.cpp's llama_ftype: the value of general.file_type (UINT32) and the
+ *  presets of llama-quantize. Values are llama.cpp's and frozen; 4-6 and
+ *  33-35 are retired upstream. Used in tp_convert_options.ftype. */
+typedef enum tp_ftype {
+  TP_FTYPE_ALL_F32 = 0,
+  TP_FTYPE_F16 = 1,
+  TP_FTYPE_Q4_0 = 2,
+  TP_FTYPE_Q4_1 = 3,
+  TP_FTYPE_Q8_0 = 7,
+  TP_FTYPE_Q5_0 = 8,
+  TP_FTYPE_Q5_1 = 9,
+  TP_FTYPE_Q2_K = 10,
+  TP_FTYPE_Q3_K_S = 11,
+  TP_FTYPE_Q3_K_M = 12,
+  TP_FTYPE_Q3_K_L = 13,
+  TP_FTYPE_Q4_K_S = 14,
+  TP_FTYPE_Q4_K_M = 15,
+  TP_FTYPE_Q5_K_S = 16,
+  TP_FTYPE_Q5_K_M = 17,
+  TP_FTYPE_Q6_K = 18,
+  TP_FTYPE_IQ2_XXS = 19,
+  TP_FTYPE_IQ2_XS = 20,
+  TP_FTYPE_Q2_K_S = 21,
+  TP_FTYPE_IQ3_XS = 22,
+  TP_FTYPE_IQ3_XXS = 23,
+  TP_FTYPE_IQ1_S = 24,
+  TP_FTYPE_IQ4_NL = 25,
+  TP_FTYPE_IQ3_S = 26,
+  TP_FTYPE_IQ3_M = 27,
+  TP_FTYPE_IQ2_S = 28,
+  TP_FTYPE_IQ2_M = 29,
+  TP_FTYPE_IQ4_XS = 30,
+  TP_FTYPE_IQ1_M = 31,
+  TP_FTYPE_BF16 = 32,
+  TP_FTYPE_TQ1_0 = 36,
+  TP_FTYPE_TQ2_0 = 37,
+  TP_FTYPE_MXFP4_MOE = 38,
+  TP_FTYPE_NVFP4 = 39,
+  TP_FTYPE_Q1_0 = 40,
+  TP_FTYPE_Q2_0 = 41,
+  TP_FTYPE_GUESSED = 1024
+} tp_ftype;
+
+/** GGML_QNT_VERSION: the value of general.quantization_version. */
+#define TP_GGUF_QUANTIZATION_VERSION 2
+
+/** Parses a llama-quantize type argument, case-insensitively: a preset name
+ *  (Q4_K_M, Q4_K_S, Q5_K_M, Q5_K_S, Q3_K_S, Q3_K_M, Q3_K_L, Q2_K, Q6_K, Q8_0,
+ *  Q4_0, Q4_1, Q5_0, Q5_1, F16, BF16, F32, TQ1_0, TQ2_0, MXFP4_MOE, Q1_0,
+ *  Q2_0; the aliases Q3_K, Q4_K, Q5_K for the _M presets) or the decimal
+ *  ftype number of one of them ("15"). Sets *ftype and returns TP_OK.
+ *  Presets tensorport cannot produce (the IQ presets and Q2_K_S, which need
+ *  an importance matrix or i-quant quantizers) set *ftype too but return
+ *  TP_EUNSUPPORTED with a message saying why; any other name returns
+ *  TP_ENOTFOUND (it may still be a plain element type for tp_type_from_name;
+ *  MXFP4 and NVFP4 are such types, not presets). */
+TP_API tp_status tp_ftype_from_name(const char *name, int *ftype);
+
+/** Canonical name of a llama_ftype value ("Q4_K_M", "F32" for ALL_F32,
+ *  "GUESSED", the retired names for 4-6 and 33-35), or "?" for other
+ *  values. Static storage. */
+TP_API const char *tp_ftype_name(int ftype);
+
+/* ------------------------------------------------------------------------ */
 /* Comparison                                                               */
 /* ------------------------------------------------------------------------ */
 
@@ -511,6 +584,63 @@ TP_API size_t tp_diff_count(const tp_diff *d);
 TP_API const tp_diff_entry *tp_diff_at(const tp_diff *d, size_t i);
 /** Non-zero when every tensor is TP_DIFF_SAME. */
 TP_API int tp_diff_identical(const tp_diff *d);
+
+/* ------------------------------------------------------------------------ */
+/* GGUF metadata editing                                                    */
+/* ------------------------------------------------------------------------ */
+
+/** An ordered list of metadata edits (sets and deletes) that
+ *  tp_meta_edit_file applies to one GGUF or SafeTensors file. */
+typedef struct tp_meta_edits tp_meta_edits;
+
+/** Creates an empty edit list; free it with tp_meta_edits_free. */
+TP_API tp_status tp_meta_edits_new(tp_meta_edits **out);
+/** Releases an edit list; NULL is accepted. */
+TP_API void tp_meta_edits_free(tp_meta_edits *e);
+
+/** Adds "KEY=TYPE:VALUE" (the syntax of llama-quantize --override-kv).
+ *  TYPE, case-sensitive:
+ *    int     integer; keeps the integer type the key already has in the
+ *            file (range-checked), otherwise UINT32 (INT32 when negative,
+ *            UINT64/INT64 when it does not fit 32 bits)
+ *    float   keeps FLOAT32/FLOAT64 of an existing key, otherwise FLOAT32
+ *    bool    "true" or "false"
+ *    str     the rest of the argument, verbatim (also spelled "string")
+ *    u8 i8 u16 i16 u32 i32 u64 i64 f32 f64   that exact GGUF type
+ *  Integers are decimal (optionally 0x hex), floats anything strtod
+ *  accepts in full ("inf", "nan" included). Arrays cannot be set this way.
+ *  TP_EINVAL (message quotes the argument) on bad syntax or range. */
+TP_API tp_status tp_meta_edits_set(tp_meta_edits *e, const char *spec);
+
+/** Adds a set of key to an explicit typed value (deep-copied). */
+TP_API tp_status tp_meta_edits_set_value(tp_meta_edits *e, const char *key,
+                                         const tp_value *v);
+
+/** Adds the deletion of key. */
+TP_API tp_status tp_meta_edits_delete(tp_meta_edits *e, const char *key);
+
+/** Flags for tp_meta_edit_file. */
+enum {
+  TP_META_EDIT_FORCE = 1u << 0,          /**< overwrite an existing out_path */
+  TP_META_EDIT_NO_SYNC = 1u << 1,        /**< skip fsync (scratch files) */
+  TP_META_EDIT_IGNORE_MISSING = 1u << 2  /**< deleting an absent key is OK */
+};
+
+/** Applies the edits in order to the GGUF or SafeTensors file at path and
+ *  writes the result atomically (temporary file beside the target, fsync,
+ *  rename) to out_path, or back to path when out_path is NULL. The header is
+ *  re-rendered and tensor data copied unchanged; an existing key keeps its
+ *  position, a new key is appended.
+ *  GGUF: one file of a split set is edited on its own; split.* keys cannot
+ *  be edited; a big-endian file stays big-endian; the output is GGUF v3.
+ *  SafeTensors: keys of __metadata__, string values only (TYPE str).
+ *  Errors: TP_EINVAL (an edit does not apply: wrong type for the format,
+ *  value out of range for the key's type), TP_ENOTFOUND (deleting an absent
+ *  key without TP_META_EDIT_IGNORE_MISSING), TP_EEXISTS (out_path exists
+ *  without TP_META_EDIT_FORCE), the reader's errors for a bad input, and
+ *  TP_EIO. On failure the target is left unchanged. */
+TP_API tp_status tp_meta_edit_file(const char *path, const char *out_path,
+                                   const tp_meta_edits *e, unsigned flags);
 
 /* ------------------------------------------------------------------------ */
 /* Cancellation and clean-up support for applications                       */

@@ -51,6 +51,8 @@ tp_status tp_outfile_write(tp_outfile *f, uint64_t off, const void *buf,
 /* Reads back from the temporary file (verification before commit). */
 tp_status tp_outfile_read(tp_outfile *f, uint64_t off, void *buf, size_t len);
 const char *tp_outfile_final_path(const tp_outfile *f);
+/* The temporary file's current name (valid until commit or abort). */
+const char *tp_outfile_temp_path(const tp_outfile *f);
 /* Syncs (unless TP_OUT_NO_SYNC), closes and renames into place, then syncs
  * the directory. The handle is freed whether or not this succeeds; on
  * failure the temporary file is removed. */

@@ -204,6 +204,7 @@ tp_status tp_outfile_read(tp_outfile *f, uint64_t off, void *buf, size_t len) {
 
 const char *tp_outfile_final_path(const tp_outfile *f) { return f->final_path; }
 int tp_outfile_fd(const tp_outfile *f) { return f->fd; }
+const char *tp_outfile_temp_path(const tp_outfile *f) { return f->tmp_path; }
 
 static void outfile_free(tp_outfile *f) {
   free(f->final_path);

@@ -40,4 +40,28 @@ bool tp_type_nbytes(tp_type t, uint64_t n, uint64_t *out);
  * crate requires). */
 bool tp_type_from_safetensors_name(const char *s, size_t len, tp_type *out);
 
+/* ---- casts (cast.c) and CPU features (features.c) ----------------------- */
+
+/* Scalar reference of tp_convert_elements: same contract and the same bits,
+ * but every pair goes through the exact-value path (no direct loops, no
+ * SIMD). The tests compare the fast paths against it. */
+tp_status tp_convert_elements_ref(tp_type dst_type, void *dst,
+                                  tp_type src_type, const void *src,
+                                  size_t n);
+
+/* CPU features that SIMD dispatch may use. */
+enum {
+  TP_CPU_AVX2 = 1u << 0,
+  TP_CPU_F16C = 1u << 1,
+  TP_CPU_FMA = 1u << 2,
+  TP_CPU_NEON = 1u << 3
+};
+/* Features of the running CPU (and OS) that this build can use, restricted
+ * by tp_cpu_set_mask. Cheap after the first call; thread-safe. */
+unsigned tp_cpu_features(void);
+/* Restricts tp_cpu_features to mask (all bits: no restriction) and returns
+ * the previous mask. For tests that exercise the scalar paths; call it while
+ * no conversion runs. */
+unsigned tp_cpu_set_mask(unsigned mask);
+
 #endif /* TP_DTYPE_H */

@@ -25,7 +25,6 @@ int main(int argc, char **argv) {
   llama_log_set(quiet_log, NULL);
   llama_backend_init();
   mp = llama_model_default_params();
-  mp.use_mmap = 1;
   mp.check_tensors = 1;
   model = llama_model_load_from_file(argv[1], mp);
   if (!model) {

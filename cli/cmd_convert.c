@@ -1,0 +1,689 @@
+/*
+ * cmd_convert.c - "tensorport convert IN OUT": open, plan, and either print
+ * the plan (--dry-run) or execute it with a progress display, then report
+ * a summary (text on stderr, or JSON on stdout with --json).
+ *
+ * All writing happens in the library (temporary file beside the target,
+ * fsync, rename). This file only maps options onto tp_convert_options and
+ * turns results into output and exit statuses. Option names follow the
+ * tools users already know (convert_hf_to_gguf.py, llama-quantize,
+ * gguf-split, mlx_lm.convert): --outfile/-o, --outtype/--dtype,
+ * --split-max-size, --split-max-tensors, --no-tensor-first-split, ...
+ */
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define CONVERT_SCHEMA_VERSION 1
+#define CONVERT_USAGE "tensorport convert [OPTIONS] IN OUT"
+
+const char cli_help_convert[] =
+    "Usage: tensorport convert [OPTIONS] IN OUT\n"
+    "\n"
+    "Convert the model IN (a .safetensors file, a Hugging Face model folder\n"
+    "or a .gguf file) into OUT. The output format is --to, or else taken\n"
+    "from OUT: .gguf, .safetensors, or a trailing '/' for a folder. Each\n"
+    "output is written to a temporary file beside it and renamed when\n"
+    "complete; a failed or interrupted run leaves nothing behind.\n"
+    "\n"
+    "Output:\n"
+    "  -o, --outfile OUT            the output path (instead of the OUT\n"
+    "                               argument)\n"
+    "      --to FORMAT              output format: safetensors, hf, gguf\n"
+    "  -f, --force                  overwrite existing outputs\n"
+    "      --dry-run                print the plan (each tensor with its\n"
+    "                               types, shape and size; each output file\n"
+    "                               with its size) and write nothing\n"
+    "      --json                   print the plan (--dry-run) or a summary\n"
+    "                               as JSON on stdout\n"
+    "      --split-max-size SIZE    start a new output file before SIZE\n"
+    "                               bytes; K, M, G, T are decimal (1000^n),\n"
+    "                               Ki, Mi, Gi, Ti binary (1024^n)\n"
+    "      --split-max-tensors N    at most N tensors per output file\n"
+    "      --no-tensor-first-split  GGUF: the first split holds metadata\n"
+    "                               only\n"
+    "      --big-endian             GGUF: write a big-endian file\n"
+    "      --no-sync                do not fsync the outputs (scratch use)\n"
+    "      --verify                 re-read the outputs and compare them\n"
+    "                               with the source; exit 1 on a mismatch\n"
+    "\n"
+    "Types:\n"
+    "      --type TYPE              element type of the output tensors,\n"
+    "                               case-insensitive (f32, f16, bf16, q8_0,\n"
+    "                               q4_k, ...); for GGUF also a file-type\n"
+    "                               preset such as Q4_K_M; aliases --dtype\n"
+    "                               and --outtype\n"
+    "      --output-tensor-type TYPE    GGUF: type of output.weight\n"
+    "      --token-embedding-type TYPE  GGUF: type of token_embd.weight\n"
+    "      --tensor-type REGEX=TYPE     GGUF: type of the tensors whose\n"
+    "                               name matches the POSIX extended regular\n"
+    "                               expression (repeatable)\n"
+    "      --leave-output-tensor    GGUF: do not quantize output.weight\n"
+    "      --pure                   GGUF presets: one type for every tensor\n"
+    "      --allow-requantize       allow quantizing quantized tensors\n"
+    "\n"
+    "Execution:\n"
+    "      --threads N              worker threads (0: one per CPU, the\n"
+    "                               default)\n"
+    "      --progress               always show the progress bar\n"
+    "      --no-progress            never show progress\n"
+    "  -q, --quiet                  print errors only\n"
+    "  -v, --verbose                also print the plan on stderr\n"
+    "      --color=WHEN             colour error labels: auto, always, never\n"
+    "  -h, --help                   show this help and exit\n"
+    "\n"
+    "Progress goes to stderr: a bar on a terminal, a line every 5 seconds\n"
+    "otherwise. The summary (time, bytes, rate, verification) goes to\n"
+    "stderr, or to stdout as JSON with --json.\n";
+
+enum {
+  OPT_TO = CLI_OPT_FIRST_CMD,
+  OPT_TYPE,
+  OPT_OUTFILE,
+  OPT_THREADS,
+  OPT_SPLIT_SIZE,
+  OPT_SPLIT_TENSORS,
+  OPT_NO_TENSOR_FIRST_SPLIT,
+  OPT_FORCE,
+  OPT_DRY_RUN,
+  OPT_VERIFY,
+  OPT_JSON,
+  OPT_NO_SYNC,
+  OPT_PROGRESS,
+  OPT_NO_PROGRESS,
+  OPT_BIG_ENDIAN,
+  OPT_PURE,
+  OPT_ALLOW_REQUANTIZE,
+  OPT_OUTPUT_TENSOR_TYPE,
+  OPT_TOKEN_EMBEDDING_TYPE,
+  OPT_TENSOR_TYPE,
+  OPT_LEAVE_OUTPUT_TENSOR
+};
+
+static const cli_opt convert_opts[] = {
+    {"to", 0, 1, OPT_TO},
+    {"type", 0, 1, OPT_TYPE},
+    {"dtype", 0, 1, OPT_TYPE},   /* mlx_lm.convert, optimum-cli */
+    {"outtype", 0, 1, OPT_TYPE}, /* convert_hf_to_gguf.py */
+    {"outfile", 'o', 1, OPT_OUTFILE},
+    {"threads", 0, 1, OPT_THREADS},
+    {"split-max-size", 0, 1, OPT_SPLIT_SIZE},
+    {"split-max-tensors", 0, 1, OPT_SPLIT_TENSORS},
+    {"no-tensor-first-split", 0, 0, OPT_NO_TENSOR_FIRST_SPLIT},
+    {"force", 'f', 0, OPT_FORCE},
+    {"dry-run", 0, 0, OPT_DRY_RUN},
+    {"verify", 0, 0, OPT_VERIFY},
+    {"json", 0, 0, OPT_JSON},
+    {"no-sync", 0, 0, OPT_NO_SYNC},
+    {"progress", 0, 0, OPT_PROGRESS},
+    {"no-progress", 0, 0, OPT_NO_PROGRESS},
+    {"big-endian", 0, 0, OPT_BIG_ENDIAN},
+    {"bigendian", 0, 0, OPT_BIG_ENDIAN}, /* convert_hf_to_gguf.py */
+    {"pure", 0, 0, OPT_PURE},
+    {"allow-requantize", 0, 0, OPT_ALLOW_REQUANTIZE},
+    {"output-tensor-type", 0, 1, OPT_OUTPUT_TENSOR_TYPE},
+    {"token-embedding-type", 0, 1, OPT_TOKEN_EMBEDDING_TYPE},
+    {"tensor-type", 0, 1, OPT_TENSOR_TYPE},
+    {"leave-output-tensor", 0, 0, OPT_LEAVE_OUTPUT_TENSOR},
+};
+
+/* Everything the command line asked for. */
+typedef struct convert_args {
+  const char *in, *out;
+  tp_convert_options o;
+  int dry_run, json, progress;
+  const char *split_arg, *split_note;
+  tp_tensor_type_rule *rules;
+  size_t nrules;
+  const char *gguf_only[8]; /* GGUF-only options given, for a warning */
+  size_t n_gguf_only;
+} convert_args;
+
+/* Remembers a GGUF-only option (once) so it can be reported as ignored
+ * when the output turns out not to be GGUF; the library ignores them
+ * silently there. */
+static void note_gguf_only(convert_args *a, int id) {
+  static const struct {
+    int id;
+    const char *name;
+  } names[] = {
+      {OPT_BIG_ENDIAN, "--big-endian"},
+      {OPT_PURE, "--pure"},
+      {OPT_OUTPUT_TENSOR_TYPE, "--output-tensor-type"},
+      {OPT_TOKEN_EMBEDDING_TYPE, "--token-embedding-type"},
+      {OPT_TENSOR_TYPE, "--tensor-type"},
+      {OPT_LEAVE_OUTPUT_TENSOR, "--leave-output-tensor"},
+      {OPT_NO_TENSOR_FIRST_SPLIT, "--no-tensor-first-split"},
+  };
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    if (names[i].id != id)
+      continue;
+    for (size_t k = 0; k < a->n_gguf_only; k++)
+      if (a->gguf_only[k] == names[i].name)
+        return;
+    if (a->n_gguf_only < sizeof a->gguf_only / sizeof a->gguf_only[0])
+      a->gguf_only[a->n_gguf_only++] = names[i].name;
+  }
+}
+
+/*
+ * The single place where --type is interpreted.
+ *
+ * PRESETS: when tensorport.h declares tp_ftype_from_name (GGUF file-type
+ * presets such as Q4_K_M), try it first here, as llama-quantize does, so
+ * that "Q8_0" means the preset (norms kept in F32) rather than a blanket
+ * element type:
+ *
+ *     tp_ftype ft;
+ *     if (tp_ftype_from_name(s, &ft) == TP_OK) {
+ *       o->ftype = (int)ft;
+ *       o->type = -1;
+ *       return 0;
+ *     }
+ */
+static int apply_type_option(const char *opt, const char *s,
+                             tp_convert_options *o) {
+  tp_type t;
+  if (cli_parse_type(opt, s, &t))
+    return -1;
+  o->type = (int)t;
+  o->ftype = -1;
+  return 0;
+}
+
+static int add_tensor_type_rule(convert_args *a, const char *opt,
+                                const char *s) {
+  /* The type never contains '=', a regular expression might: split at the
+   * last one. */
+  const char *eq = strrchr(s, '=');
+  if (!eq || eq == s || !eq[1]) {
+    cli_usage_error("invalid value '%s' for %s (expected REGEX=TYPE, e.g. "
+                    "'attn_v\\.weight=q8_0')",
+                    s, opt);
+    return -1;
+  }
+  size_t plen = (size_t)(eq - s);
+  char *pattern = malloc(plen + 1);
+  if (!pattern) {
+    cli_error("out of memory");
+    return -1;
+  }
+  memcpy(pattern, s, plen);
+  pattern[plen] = '\0';
+  /* Compile once here so a bad expression is a usage error (64) naming the
+   * option, not a conversion failure after the input was opened. */
+  regex_t re;
+  int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
+  if (rc != 0) {
+    char why[128];
+    regerror(rc, &re, why, sizeof why);
+    cli_usage_error("invalid regular expression '%s' for %s: %s", pattern,
+                    opt, why);
+    free(pattern);
+    return -1;
+  }
+  regfree(&re);
+  tp_type t;
+  if (cli_parse_type(opt, eq + 1, &t)) {
+    free(pattern);
+    return -1;
+  }
+  tp_tensor_type_rule *r =
+      realloc(a->rules, (a->nrules + 1) * sizeof *a->rules);
+  if (!r) {
+    free(pattern);
+    cli_error("out of memory");
+    return -1;
+  }
+  a->rules = r;
+  a->rules[a->nrules].pattern = pattern;
+  a->rules[a->nrules].type = t;
+  a->nrules++;
+  return 0;
+}
+
+static void free_args(convert_args *a) {
+  for (size_t i = 0; i < a->nrules; i++)
+    free((char *)a->rules[i].pattern);
+  free(a->rules);
+}
+
+/* Returns -1 to go on, or the exit status. */
+static int parse_args(convert_args *a, int argc, char **argv) {
+  cli_parser p;
+  const char *pos[2] = {NULL, NULL};
+  int npos = 0;
+  uint64_t u;
+  tp_type t;
+  tp_convert_options init = TP_CONVERT_OPTIONS_INIT;
+  a->o = init;
+  a->progress = CLI_PROGRESS_AUTO;
+  cli_parser_init(&p, "convert", CONVERT_USAGE, convert_opts,
+                  sizeof convert_opts / sizeof convert_opts[0], argc, argv);
+  for (;;) {
+    int id, r;
+    const char *v;
+    r = cli_next(&p, &id, &v);
+    if (r == CLI_ARG_END)
+      break;
+    if (r == CLI_ARG_ERROR)
+      return CLI_EXIT_USAGE;
+    if (r == CLI_ARG_POSITIONAL) {
+      if (npos == 2)
+        return cli_usage_error("unexpected argument '%s'", v);
+      pos[npos++] = v;
+      continue;
+    }
+    const char *on = cli_opt_name(&p);
+    note_gguf_only(a, id);
+    switch (id) {
+    case OPT_TO:
+      if (cli_parse_format(on, v, &a->o.to))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_TYPE:
+      if (apply_type_option(on, v, &a->o))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_OUTFILE:
+      if (a->out && strcmp(a->out, v))
+        return cli_usage_error("%s given twice", on);
+      a->out = v;
+      break;
+    case OPT_THREADS:
+      if (cli_parse_threads(on, v, &a->o.threads))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_SPLIT_SIZE:
+      if (cli_parse_size(on, v, &a->o.split_max_size, &a->split_note))
+        return CLI_EXIT_USAGE;
+      a->split_arg = v;
+      break;
+    case OPT_SPLIT_TENSORS:
+      if (cli_parse_u64(on, v, &u))
+        return CLI_EXIT_USAGE;
+      a->o.split_max_tensors = u;
+      break;
+    case OPT_NO_TENSOR_FIRST_SPLIT:
+      a->o.flags |= TP_CONVERT_NO_TENSOR_FIRST_SPLIT;
+      break;
+    case OPT_FORCE:
+      a->o.flags |= TP_CONVERT_FORCE;
+      break;
+    case OPT_DRY_RUN:
+      a->dry_run = 1;
+      break;
+    case OPT_VERIFY:
+      a->o.flags |= TP_CONVERT_VERIFY;
+      break;
+    case OPT_JSON:
+      a->json = 1;
+      break;
+    case OPT_NO_SYNC:
+      a->o.flags |= TP_CONVERT_NO_SYNC;
+      break;
+    case OPT_PROGRESS:
+      a->progress = CLI_PROGRESS_ON;
+      break;
+    case OPT_NO_PROGRESS:
+      a->progress = CLI_PROGRESS_OFF;
+      break;
+    case OPT_BIG_ENDIAN:
+      a->o.flags |= TP_CONVERT_BIG_ENDIAN;
+      break;
+    case OPT_PURE:
+      a->o.flags |= TP_CONVERT_PURE;
+      break;
+    case OPT_ALLOW_REQUANTIZE:
+      a->o.flags |= TP_CONVERT_ALLOW_REQUANTIZE;
+      break;
+    case OPT_LEAVE_OUTPUT_TENSOR:
+      a->o.flags |= TP_CONVERT_LEAVE_OUTPUT_TENSOR;
+      break;
+    case OPT_OUTPUT_TENSOR_TYPE:
+      if (cli_parse_type(on, v, &t))
+        return CLI_EXIT_USAGE;
+      a->o.output_tensor_type = (int)t;
+      break;
+    case OPT_TOKEN_EMBEDDING_TYPE:
+      if (cli_parse_type(on, v, &t))
+        return CLI_EXIT_USAGE;
+      a->o.token_embedding_type = (int)t;
+      break;
+    case OPT_TENSOR_TYPE:
+      if (add_tensor_type_rule(a, on, v))
+        return CLI_EXIT_USAGE;
+      break;
+    default: {
+      int h = cli_common_option(&p, id, v);
+      if (h == 1) {
+        fputs(cli_help_convert, stdout);
+        return cli_finish_stdout(CLI_EXIT_OK);
+      }
+      if (h < 0)
+        return CLI_EXIT_USAGE;
+    }
+    }
+  }
+  a->in = pos[0];
+  if (pos[1]) {
+    if (a->out && strcmp(a->out, pos[1]))
+      return cli_usage_error("output given twice ('%s' and '%s')", a->out,
+                             pos[1]);
+    a->out = pos[1];
+  }
+  if (!a->in)
+    return cli_usage_error("missing input IN");
+  if (!a->out)
+    return cli_usage_error("missing output OUT (or --outfile)");
+  /* There is no stream mode: model formats need seeking, and binary data
+   * must never be sent to a terminal. */
+  if (!strcmp(a->out, "-"))
+    return cli_usage_error("cannot write a model to standard output; give "
+                           "an output path");
+  if (!strcmp(a->in, "-"))
+    return cli_usage_error("cannot read a model from standard input; give "
+                           "an input path");
+  a->o.type_rules = a->rules;
+  a->o.n_type_rules = a->nrules;
+  return -1;
+}
+
+/* ---- the plan --------------------------------------------------------------- */
+
+static void print_plan_text(FILE *f, tp_plan *plan, const tp_model *m,
+                            const char *in, const char *out) {
+  size_t n = tp_plan_tensor_count(plan), nf = tp_plan_file_count(plan);
+  size_t wname = 4, wtypes = 5, wshape = 5, wbytes = 5, wfile = 4;
+  uint64_t total = 0;
+  char buf[CLI_SHAPE_BUF];
+  /* First pass: column widths, so the table lines up however long the
+   * names are. */
+  for (size_t i = 0; i < n; i++) {
+    tp_plan_tensor t;
+    size_t l;
+    if (tp_plan_tensor_at(plan, i, &t) != TP_OK)
+      continue;
+    l = cli_name_width(t.name.data, t.name.len);
+    wname = l > wname ? l : wname;
+    l = strlen(tp_type_name(t.src_type)) + 4 + strlen(tp_type_name(t.dst_type));
+    wtypes = l > wtypes ? l : wtypes;
+    cli_fmt_shape(buf, sizeof buf, t.ndim, t.shape, 0);
+    wshape = strlen(buf) > wshape ? strlen(buf) : wshape;
+    l = (size_t)snprintf(buf, sizeof buf, "%llu",
+                         (unsigned long long)t.dst_nbytes);
+    wbytes = l > wbytes ? l : wbytes;
+  }
+  fprintf(f, "plan: %s (%s) -> %s (%s), %zu tensor%s\n", in,
+          tp_format_name(tp_model_format(m)), out,
+          tp_format_name(tp_plan_format(plan)), n, n == 1 ? "" : "s");
+  fprintf(f, "  %-*s  %-*s  %-*s  %*s", (int)wname, "name", (int)wtypes,
+          "types", (int)wshape, "shape", (int)wbytes, "bytes");
+  if (nf > 1)
+    fprintf(f, "  %*s", (int)wfile, "file");
+  fputc('\n', f);
+  for (size_t i = 0; i < n; i++) {
+    tp_plan_tensor t;
+    if (tp_plan_tensor_at(plan, i, &t) != TP_OK)
+      continue;
+    fputs("  ", f);
+    size_t w = cli_print_name(f, t.name.data, t.name.len);
+    snprintf(buf, sizeof buf, "%s -> %s", tp_type_name(t.src_type),
+             tp_type_name(t.dst_type));
+    fprintf(f, "%*s  %-*s  ", (int)(wname - w), "", (int)wtypes, buf);
+    cli_fmt_shape(buf, sizeof buf, t.ndim, t.shape, 0);
+    fprintf(f, "%-*s  %*llu", (int)wshape, buf, (int)wbytes,
+            (unsigned long long)t.dst_nbytes);
+    if (nf > 1)
+      fprintf(f, "  %*u", (int)wfile, t.out_file);
+    if (t.note) /* the library's reason for the type, as a comment */
+      fprintf(f, "  # %s", t.note);
+    fputc('\n', f);
+  }
+  fprintf(f, "output file%s:\n", nf == 1 ? "" : "s");
+  for (size_t i = 0; i < nf; i++) {
+    uint64_t sz = tp_plan_file_size(plan, i);
+    total += sz;
+    cli_fmt_approx(buf, sizeof buf, sz, 1);
+    fprintf(f, "  %s  %llu bytes%s\n", tp_plan_file_path(plan, i),
+            (unsigned long long)sz, buf);
+  }
+  cli_fmt_approx(buf, sizeof buf, total, 1);
+  fprintf(f, "total: %zu tensor%s, %llu bytes%s in %zu file%s\n", n,
+          n == 1 ? "" : "s", (unsigned long long)total, buf, nf,
+          nf == 1 ? "" : "s");
+}
+
+static json_t *files_json(tp_plan *plan) {
+  json_t *files = json_array();
+  for (size_t i = 0; i < tp_plan_file_count(plan); i++) {
+    const char *fp = tp_plan_file_path(plan, i);
+    json_t *f = json_object();
+    json_object_set_new(f, "path", cli_json_string(fp, strlen(fp)));
+    json_object_set_new(f, "size", cli_json_u64(tp_plan_file_size(plan, i)));
+    json_array_append_new(files, f);
+  }
+  return files;
+}
+
+static json_t *head_json(const convert_args *a, tp_plan *plan,
+                         const tp_model *m) {
+  json_t *root = json_object();
+  json_t *in = json_object(), *out = json_object();
+  json_object_set_new(root, "schema_version",
+                      json_integer(CONVERT_SCHEMA_VERSION));
+  json_object_set_new(root, "dry_run", json_boolean(a->dry_run));
+  json_object_set_new(in, "path", cli_json_string(a->in, strlen(a->in)));
+  json_object_set_new(in, "format",
+                      json_string(tp_format_name(tp_model_format(m))));
+  json_object_set_new(out, "path", cli_json_string(a->out, strlen(a->out)));
+  json_object_set_new(out, "format",
+                      json_string(tp_format_name(tp_plan_format(plan))));
+  json_object_set_new(root, "input", in);
+  json_object_set_new(root, "output", out);
+  return root;
+}
+
+static json_t *plan_json(const convert_args *a, tp_plan *plan,
+                         const tp_model *m) {
+  json_t *root = head_json(a, plan, m);
+  json_t *tensors = json_array();
+  uint64_t total = 0;
+  size_t n = tp_plan_tensor_count(plan);
+  for (size_t i = 0; i < n; i++) {
+    tp_plan_tensor t;
+    if (tp_plan_tensor_at(plan, i, &t) != TP_OK)
+      continue;
+    json_t *e = json_object();
+    json_object_set_new(e, "name", cli_json_string(t.name.data, t.name.len));
+    json_object_set_new(e, "src_type", json_string(tp_type_name(t.src_type)));
+    json_object_set_new(e, "dst_type", json_string(tp_type_name(t.dst_type)));
+    json_object_set_new(e, "shape", cli_json_shape(t.ndim, t.shape, 0));
+    json_object_set_new(e, "src_nbytes", cli_json_u64(t.src_nbytes));
+    json_object_set_new(e, "nbytes", cli_json_u64(t.dst_nbytes));
+    json_object_set_new(e, "file", cli_json_u64(t.out_file));
+    json_object_set_new(e, "offset", cli_json_u64(t.out_offset));
+    json_object_set_new(e, "note", t.note ? cli_json_string(t.note,
+                                                            strlen(t.note))
+                                          : json_null());
+    json_array_append_new(tensors, e);
+  }
+  json_object_set_new(root, "tensors", tensors);
+  json_object_set_new(root, "files", files_json(plan));
+  for (size_t i = 0; i < tp_plan_file_count(plan); i++)
+    total += tp_plan_file_size(plan, i);
+  json_t *tot = json_object();
+  json_object_set_new(tot, "tensors", cli_json_u64(n));
+  json_object_set_new(tot, "files", cli_json_u64(tp_plan_file_count(plan)));
+  json_object_set_new(tot, "bytes", cli_json_u64(total));
+  json_object_set_new(root, "totals", tot);
+  return root;
+}
+
+/* ---- the run ------------------------------------------------------------------- */
+
+static void print_summary(tp_plan *plan, const tp_convert_result *res) {
+  char hb[24], hr[24], e1[32], e2[32];
+  size_t nf = tp_plan_file_count(plan);
+  double rate = res->seconds > 0 ? (double)res->bytes_written / res->seconds
+                                 : 0.0;
+  cli_fmt_approx(hb, sizeof hb, res->bytes_written, 1);
+  cli_fmt_human(hr, sizeof hr, (uint64_t)rate);
+  cli_info("wrote %llu tensor%s to %zu file%s: %llu bytes of data%s in "
+           "%.2f s (%s/s)",
+           (unsigned long long)res->tensors_written,
+           res->tensors_written == 1 ? "" : "s", nf, nf == 1 ? "" : "s",
+           (unsigned long long)res->bytes_written, hb, res->seconds, hr);
+  for (size_t i = 0; i < nf; i++) {
+    uint64_t sz = tp_plan_file_size(plan, i);
+    cli_fmt_approx(hb, sizeof hb, sz, 1);
+    cli_info("  %s  %llu bytes%s", tp_plan_file_path(plan, i),
+             (unsigned long long)sz, hb);
+  }
+  if (res->verified && res->verify_lossy == 0) {
+    cli_info("verified: %llu tensor%s bit-identical to the source",
+             (unsigned long long)res->verify_lossless_identical,
+             res->verify_lossless_identical == 1 ? "" : "s");
+  } else if (res->verified) {
+    cli_fmt_stat(e1, sizeof e1, res->verify_max_abs_err);
+    cli_fmt_stat(e2, sizeof e2, res->verify_max_rel_err);
+    cli_info("verified: %llu lossless tensor%s bit-identical; %llu lossy "
+             "(max abs error %s, max rel error %s)",
+             (unsigned long long)res->verify_lossless_identical,
+             res->verify_lossless_identical == 1 ? "" : "s",
+             (unsigned long long)res->verify_lossy, e1, e2);
+  }
+}
+
+static json_t *result_json(const convert_args *a, tp_plan *plan,
+                           const tp_model *m, const tp_convert_result *res) {
+  json_t *root = head_json(a, plan, m);
+  json_object_set_new(root, "files", files_json(plan));
+  json_object_set_new(root, "tensors", cli_json_u64(res->tensors_written));
+  json_object_set_new(root, "bytes_written", cli_json_u64(res->bytes_written));
+  json_object_set_new(root, "seconds", cli_json_double(res->seconds));
+  if (res->verified) {
+    json_t *v = json_object();
+    json_object_set_new(v, "lossless_identical",
+                        cli_json_u64(res->verify_lossless_identical));
+    json_object_set_new(v, "lossy", cli_json_u64(res->verify_lossy));
+    json_object_set_new(v, "max_abs_err",
+                        cli_json_double(res->verify_max_abs_err));
+    json_object_set_new(v, "max_rel_err",
+                        cli_json_double(res->verify_max_rel_err));
+    json_object_set_new(root, "verify", v);
+  } else {
+    json_object_set_new(root, "verify", json_null());
+  }
+  return root;
+}
+
+static int run(convert_args *a) {
+  tp_model *m = NULL;
+  tp_plan *plan = NULL;
+  tp_status st;
+  int rc;
+  cli_progress pr;
+  tp_convert_result res;
+
+  /* Decimal versus binary units confused gguf-split users for months
+   * (llama.cpp#6634, #7803): always say which one was applied. */
+  if (a->split_arg && a->split_note)
+    cli_info("split size %s = %llu bytes (%s)", a->split_arg,
+             (unsigned long long)a->o.split_max_size, a->split_note);
+
+  cli_signals_install(CLI_SIGNALS_CANCEL);
+  st = tp_model_open(&m, a->in, NULL);
+  if (st != TP_OK)
+    return cli_fail(st);
+  if (cli_signal_received()) {
+    tp_model_free(m);
+    return 128 + cli_signal_received();
+  }
+
+  cli_progress_init(&pr, a->dry_run ? CLI_PROGRESS_OFF : a->progress);
+  a->o.progress = cli_progress_cb;
+  a->o.progress_user = &pr;
+  st = tp_plan_create(&plan, m, a->out, &a->o);
+  if (st == TP_EINVAL) {
+    /* tp_plan_create's EINVAL means an option combination the target
+     * cannot honour (e.g. --big-endian for SafeTensors): a usage error. */
+    cli_error("%s", tp_last_error()[0] ? tp_last_error() : tp_strerror(st));
+    tp_model_free(m);
+    return CLI_EXIT_USAGE;
+  }
+  if (st != TP_OK) {
+    rc = cli_fail(st);
+    tp_model_free(m);
+    return rc;
+  }
+
+  if (tp_plan_format(plan) != TP_FORMAT_GGUF && a->n_gguf_only) {
+    char list[256] = "";
+    for (size_t i = 0; i < a->n_gguf_only; i++) {
+      if (i)
+        strncat(list, ", ", sizeof list - strlen(list) - 1);
+      strncat(list, a->gguf_only[i], sizeof list - strlen(list) - 1);
+    }
+    cli_warning("%s appl%s to GGUF output only; ignored for %s output",
+                list, a->n_gguf_only == 1 ? "ies" : "y",
+                tp_format_name(tp_plan_format(plan)));
+  }
+
+  if (a->dry_run) {
+    if (a->json) {
+      json_t *doc = plan_json(a, plan, m);
+      cli_json_print(stdout, doc);
+      json_decref(doc);
+    } else {
+      print_plan_text(stdout, plan, m, a->in, a->out);
+    }
+    tp_plan_free(plan);
+    tp_model_free(m);
+    return cli_finish_stdout(CLI_EXIT_OK);
+  }
+
+  if (g_cli.verbosity >= 2)
+    print_plan_text(stderr, plan, m, a->in, a->out);
+  if (cli_signal_received()) {
+    tp_plan_free(plan);
+    tp_model_free(m);
+    return 128 + cli_signal_received();
+  }
+
+  memset(&res, 0, sizeof res);
+  cli_progress_init(&pr, a->progress); /* the clock starts now */
+  double t0 = cli_now();
+  st = tp_plan_execute(plan, &res);
+  cli_progress_finish(&pr);
+  if (res.seconds <= 0)
+    res.seconds = cli_now() - t0;
+  if (st != TP_OK) {
+    rc = cli_fail(st);
+  } else {
+    print_summary(plan, &res);
+    rc = CLI_EXIT_OK;
+    if (a->json) {
+      json_t *doc = result_json(a, plan, m, &res);
+      cli_json_print(stdout, doc);
+      json_decref(doc);
+      rc = cli_finish_stdout(rc);
+    }
+  }
+  tp_plan_free(plan);
+  tp_model_free(m);
+  return rc;
+}
+
+int cmd_convert(int argc, char **argv) {
+  convert_args a;
+  memset(&a, 0, sizeof a);
+  int rc = parse_args(&a, argc, argv);
+  if (rc < 0)
+    rc = run(&a);
+  free_args(&a);
+  return rc;
+}

@@ -1,0 +1,730 @@
+/*
+ * gguf_meta.c - GGUF metadata <-> SafeTensors __metadata__ translation and
+ * the general.* defaults of GGUF outputs.
+ *
+ * SafeTensors metadata is a flat string -> string map; GGUF KVs are typed
+ * (13 value types, arrays). Each KV becomes one entry "gguf:<key>" whose
+ * value is a small JSON document carrying the type, the value and the KV's
+ * position, so a GGUF -> SafeTensors -> GGUF round trip restores every KV
+ * with its exact type, value and order. The encoder is hand-written (it
+ * must control float digits and byte strings that are not UTF-8); decoding
+ * uses jansson. Format described in docs/formats/gguf.md.
+ */
+#include "gguf.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- a growable text buffer ----------------------------------------------------- */
+
+typedef struct sbuf {
+  char *p;
+  size_t len, cap;
+  tp_status st;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n) {
+  size_t need;
+  if (b->st != TP_OK) return;
+  if (tp_add_overflow_size(b->len, n + 1, &need)) {
+    b->st = tp_error_nomem(SIZE_MAX);
+    return;
+  }
+  if (need > b->cap) {
+    size_t cap = TP_MAX(need, b->cap * 2);
+    char *p = tp_realloc(b->p, cap < 64 ? 64 : cap);
+    if (!p) {
+      b->st = TP_ENOMEM;
+      return;
+    }
+    b->p = p;
+    b->cap = cap < 64 ? 64 : cap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = 0;
+}
+static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+static void sb_fmt(sbuf *b, const char *fmt, ...) TP_PRINTF(2, 3);
+static void sb_fmt(sbuf *b, const char *fmt, ...) {
+  char tmp[64];
+  va_list ap;
+  int n;
+  va_start(ap, fmt);
+  n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (n > 0) sb_add(b, tmp, (size_t)TP_MIN((size_t)n, sizeof tmp - 1));
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+  uint32_t c;
+  size_t len, i;
+  if (s[0] < 0x80) return 1;
+  if (s[0] >= 0xC2 && s[0] <= 0xDF) len = 2, c = s[0] & 0x1F;
+  else if (s[0] >= 0xE0 && s[0] <= 0xEF) len = 3, c = s[0] & 0x0F;
+  else if (s[0] >= 0xF0 && s[0] <= 0xF4) len = 4, c = s[0] & 0x07;
+  else return 0;
+  if (len > n) return 0;
+  for (i = 1; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+    c = (c << 6) | (s[i] & 0x3F);
+  }
+  if ((len == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
+      (len == 4 && (c < 0x10000 || c > 0x10FFFF)))
+    return 0;
+  return len;
+}
+
+static bool utf8_valid(const char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+    if (!k) return false;
+    i += k;
+  }
+  return true;
+}
+
+/* A JSON string for valid UTF-8, otherwise {"hex":"..."} so that any byte
+ * string survives (GGUF does not require UTF-8). */
+static void sb_json_string(sbuf *b, const char *s, size_t n) {
+  size_t i, run = 0;
+  if (!utf8_valid(s, n)) {
+    static const char hx[] = "0123456789abcdef";
+    sb_str(b, "{\"hex\":\"");
+    for (i = 0; i < n && b->st == TP_OK; i++) {
+      char two[2] = {hx[(unsigned char)s[i] >> 4], hx[(unsigned char)s[i] & 15]};
+      sb_add(b, two, 2);
+    }
+    sb_str(b, "\"}");
+    return;
+  }
+  sb_add(b, "\"", 1);
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    const char *esc = NULL;
+    char u[8];
+    if (c == '"') esc = "\\\"";
+    else if (c == '\\') esc = "\\\\";
+    else if (c == '\n') esc = "\\n";
+    else if (c == '\r') esc = "\\r";
+    else if (c == '\t') esc = "\\t";
+    else if (c < 0x20 || c == 0x7F) {
+      snprintf(u, sizeof u, "\\u%04x", c);
+      esc = u;
+    }
+    if (esc) {
+      sb_add(b, s + i - run, run);
+      run = 0;
+      sb_str(b, esc);
+    } else {
+      run++;
+    }
+  }
+  sb_add(b, s + n - run, run);
+  sb_add(b, "\"", 1);
+}
+
+/* Floats: enough digits to round-trip (9 for binary32, 17 for binary64),
+ * always with a '.' or exponent so JSON readers keep them real;
+ * non-finite values as strings. NaNs keep their exact bits ("nan:0x..."),
+ * so binary32 values are handled as bits: widening a signalling NaN to
+ * double would quiet it. */
+static void sb_nonfinite(sbuf *b, int is_nan, int neg, int canonical,
+                         uint64_t bits, int is_f32) {
+  if (!is_nan) sb_str(b, neg ? "\"-inf\"" : "\"inf\"");
+  else if (canonical) sb_str(b, "\"nan\"");
+  else if (is_f32) sb_fmt(b, "\"nan:0x%08" PRIx32 "\"", (uint32_t)bits);
+  else sb_fmt(b, "\"nan:0x%016" PRIx64 "\"", bits);
+}
+
+static void sb_digits(sbuf *b, double d, int is_f32) {
+  char tmp[48];
+  snprintf(tmp, sizeof tmp, is_f32 ? "%.9g" : "%.17g", d);
+  sb_str(b, tmp);
+  if (!strpbrk(tmp, ".eE")) sb_str(b, ".0");
+}
+
+static void sb_f32(sbuf *b, uint32_t bits) {
+  if ((bits & 0x7F800000u) == 0x7F800000u)
+    sb_nonfinite(b, (bits & 0x7FFFFFu) != 0, (int)(bits >> 31),
+                 bits == 0x7FC00000u, bits, 1);
+  else
+    sb_digits(b, (double)tp_bits_f32(bits), 1);
+}
+
+static void sb_f64(sbuf *b, uint64_t bits) {
+  if ((bits & 0x7FF0000000000000ull) == 0x7FF0000000000000ull)
+    sb_nonfinite(b, (bits & 0xFFFFFFFFFFFFFull) != 0, (int)(bits >> 63),
+                 bits == 0x7FF8000000000000ull, bits, 0);
+  else
+    sb_digits(b, tp_bits_f64(bits), 0);
+}
+
+static void sb_scalar(sbuf *b, tp_value_type t, const void *p) {
+  switch (t) {
+  case TP_VALUE_U8: sb_fmt(b, "%u", (unsigned)*(const uint8_t *)p); break;
+  case TP_VALUE_I8: sb_fmt(b, "%d", (int)*(const int8_t *)p); break;
+  case TP_VALUE_U16: {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    sb_fmt(b, "%u", (unsigned)v);
+    break;
+  }
+  case TP_VALUE_I16: {
+    int16_t v;
+    memcpy(&v, p, 2);
+    sb_fmt(b, "%d", (int)v);
+    break;
+  }
+  case TP_VALUE_U32: {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    sb_fmt(b, "%" PRIu32, v);
+    break;
+  }
+  case TP_VALUE_I32: {
+    int32_t v;
+    memcpy(&v, p, 4);
+    sb_fmt(b, "%" PRId32, v);
+    break;
+  }
+  case TP_VALUE_U64: {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    /* JSON readers (jansson among them) stop at int64 */
+    sb_fmt(b, v > (uint64_t)INT64_MAX ? "\"%" PRIu64 "\"" : "%" PRIu64, v);
+    break;
+  }
+  case TP_VALUE_I64: {
+    int64_t v;
+    memcpy(&v, p, 8);
+    sb_fmt(b, "%" PRId64, v);
+    break;
+  }
+  case TP_VALUE_F32: {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    sb_f32(b, v);
+    break;
+  }
+  case TP_VALUE_F64: {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    sb_f64(b, v);
+    break;
+  }
+  case TP_VALUE_BOOL: sb_str(b, *(const uint8_t *)p ? "true" : "false"); break;
+  case TP_VALUE_STRING: {
+    const tp_string *s = (const tp_string *)p;
+    sb_json_string(b, s->data, s->len);
+    break;
+  }
+  default: break;
+  }
+}
+
+/* The JSON text of one KV. */
+static void encode_value(sbuf *b, const tp_value *v, uint64_t index) {
+  sb_fmt(b, "{\"index\":%" PRIu64 ",\"type\":\"%s\"", index,
+         tp_value_type_name(v->type));
+  if (v->type == TP_VALUE_ARRAY) {
+    uint64_t i;
+    size_t esz = v->elem_type == TP_VALUE_STRING
+                     ? sizeof(tp_string)
+                     : tp_value_type_size(v->elem_type);
+    sb_fmt(b, ",\"elem_type\":\"%s\",\"value\":[",
+           tp_value_type_name(v->elem_type));
+    for (i = 0; i < v->count && b->st == TP_OK; i++) {
+      if (i) sb_add(b, ",", 1);
+      sb_scalar(b, v->elem_type, (const uint8_t *)v->v.array + i * esz);
+    }
+    sb_str(b, "]}");
+    return;
+  }
+  sb_str(b, ",\"value\":");
+  switch (v->type) {
+  case TP_VALUE_U8: { uint8_t x = (uint8_t)v->v.u; sb_scalar(b, v->type, &x); break; }
+  case TP_VALUE_BOOL: { uint8_t x = v->v.u != 0; sb_scalar(b, v->type, &x); break; }
+  case TP_VALUE_I8: { int8_t x = (int8_t)v->v.i; sb_scalar(b, v->type, &x); break; }
+  case TP_VALUE_U16: { uint16_t x = (uint16_t)v->v.u; sb_scalar(b, v->type, &x); break; }
+  case TP_VALUE_I16: { int16_t x = (int16_t)v->v.i; sb_scalar(b, v->type, &x); break; }
+  case TP_VALUE_U32: { uint32_t x = (uint32_t)v->v.u; sb_scalar(b, v->type, &x); break; }
+  case TP_VALUE_I32: { int32_t x = (int32_t)v->v.i; sb_scalar(b, v->type, &x); break; }
+  case TP_VALUE_U64: sb_scalar(b, v->type, &v->v.u); break;
+  case TP_VALUE_I64: sb_scalar(b, v->type, &v->v.i); break;
+  case TP_VALUE_F32: { float x = (float)v->v.f; sb_scalar(b, v->type, &x); break; }
+  case TP_VALUE_F64: sb_scalar(b, v->type, &v->v.f); break;
+  case TP_VALUE_STRING: sb_scalar(b, v->type, &v->v.s); break;
+  default: sb_str(b, "null"); break;
+  }
+  sb_str(b, "}");
+}
+
+static bool has_prefix(const char *s, size_t n, const char *prefix) {
+  size_t m = strlen(prefix);
+  return n >= m && !memcmp(s, prefix, m);
+}
+
+static bool is_split_key(const char *k, size_t n) {
+  return has_prefix(k, n, "split.") &&
+         ((n == 8 && !memcmp(k, "split.no", 8)) ||
+          (n == 11 && !memcmp(k, "split.count", 11)) ||
+          (n == 19 && !memcmp(k, "split.tensors.count", 19)));
+}
+
+tp_status tp_gguf_meta_to_safetensors(const tp_metastore *gguf_meta,
+                                      tp_metastore *out) {
+  size_t i;
+  const size_t plen = strlen(TP_GGUF_ST_PLAIN_PREFIX);
+  for (i = 0; i < gguf_meta->n; i++) {
+    const tp_meta_item *it = &gguf_meta->items[i];
+    tp_status st;
+    if (is_split_key(it->key, it->key_len)) continue;
+    /* plain SafeTensors metadata kept by the reverse direction; "format"
+     * stays encoded because the SafeTensors writer adds its own */
+    if (it->val.type == TP_VALUE_STRING &&
+        has_prefix(it->key, it->key_len, TP_GGUF_ST_PLAIN_PREFIX) &&
+        it->key_len > plen &&
+        !has_prefix(it->key + plen, it->key_len - plen, TP_GGUF_ST_PREFIX) &&
+        !(it->key_len - plen == 6 && !memcmp(it->key + plen, "format", 6))) {
+      st = tp_meta_set(out, it->key + plen, it->key_len - plen, &it->val, 1);
+    } else {
+      sbuf key = {0}, val = {0};
+      tp_value sv;
+      sb_str(&key, TP_GGUF_ST_PREFIX);
+      sb_add(&key, it->key, it->key_len);
+      encode_value(&val, &it->val, i);
+      st = key.st != TP_OK ? key.st : val.st;
+      if (st == TP_OK) {
+        memset(&sv, 0, sizeof sv);
+        sv.type = TP_VALUE_STRING;
+        sv.v.s.data = val.p;
+        sv.v.s.len = val.len;
+        st = tp_meta_set(out, key.p, key.len, &sv, 1);
+      }
+      free(key.p);
+      free(val.p);
+    }
+    if (st != TP_OK) return st;
+  }
+  return TP_OK;
+}
+
+/* ---- decoding ----------------------------------------------------------------------- */
+
+static bool type_from_name(const char *s, tp_value_type *out) {
+  unsigned t;
+  for (t = 0; t < TP_VALUE_COUNT; t++)
+    if (!strcmp(tp_value_type_name((tp_value_type)t), s)) {
+      *out = (tp_value_type)t;
+      return true;
+    }
+  return false;
+}
+
+static int hexval(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* A string element: JSON string or {"hex": "..."}. */
+static const char *dec_string(json_t *j, tp_arena *a, tp_string *out) {
+  if (json_is_string(j)) {
+    size_t n = json_string_length(j);
+    char *p = tp_arena_strndup(a, json_string_value(j), n);
+    if (!p) return "out of memory";
+    out->data = p;
+    out->len = n;
+    return NULL;
+  }
+  if (json_is_object(j) && json_object_size(j) == 1 &&
+      json_is_string(json_object_get(j, "hex"))) {
+    json_t *h = json_object_get(j, "hex");
+    const char *s = json_string_value(h);
+    size_t n = json_string_length(h), i;
+    char *p;
+    if (n % 2) return "odd-length hex string";
+    p = tp_arena_alloc(a, n / 2 + 1);
+    if (!p) return "out of memory";
+    for (i = 0; i < n; i += 2) {
+      int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+      if (hi < 0 || lo < 0) return "invalid hex digit";
+      p[i / 2] = (char)(hi << 4 | lo);
+    }
+    p[n / 2] = 0;
+    out->data = p;
+    out->len = n / 2;
+    return NULL;
+  }
+  return "expected a string or {\"hex\": ...}";
+}
+
+/* Integers: JSON integer, or a decimal string (UINT64 above 2^63-1). */
+static const char *dec_int(json_t *j, tp_value_type t, uint64_t *u, int64_t *i) {
+  bool neg = false;
+  uint64_t mag = 0;
+  if (json_is_integer(j)) {
+    json_int_t x = json_integer_value(j);
+    neg = x < 0;
+    mag = neg ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+  } else if (json_is_string(j)) {
+    const char *s = json_string_value(j);
+    size_t n = json_string_length(j), k = 0;
+    if (n && s[0] == '-') neg = true, k = 1;
+    if (k == n) return "empty integer string";
+    for (; k < n; k++) {
+      if (s[k] < '0' || s[k] > '9') return "invalid integer string";
+      if (tp_mul_overflow_u64(mag, 10, &mag) ||
+          tp_add_overflow_u64(mag, (uint64_t)(s[k] - '0'), &mag))
+        return "integer out of range";
+    }
+  } else {
+    return "expected an integer";
+  }
+  switch (t) {
+  case TP_VALUE_U8: case TP_VALUE_U16: case TP_VALUE_U32: case TP_VALUE_U64: {
+    uint64_t max = t == TP_VALUE_U8 ? 0xFF : t == TP_VALUE_U16 ? 0xFFFF
+                 : t == TP_VALUE_U32 ? 0xFFFFFFFFu : UINT64_MAX;
+    if ((neg && mag) || mag > max) return "integer out of range";
+    *u = mag;
+    return NULL;
+  }
+  default: {
+    uint64_t max = t == TP_VALUE_I8 ? 0x7F : t == TP_VALUE_I16 ? 0x7FFF
+                 : t == TP_VALUE_I32 ? 0x7FFFFFFF : (uint64_t)INT64_MAX;
+    if (mag > max + (neg ? 1u : 0u)) return "integer out of range";
+    *i = neg ? (int64_t)(0 - mag) : (int64_t)mag;
+    return NULL;
+  }
+  }
+}
+
+/* A float of the given width as bits (*bits), so NaN payloads survive. */
+static const char *dec_float(json_t *j, int is_f32, uint64_t *bits) {
+  if (json_is_real(j) || json_is_integer(j)) {
+    double d = json_number_value(j);
+    *bits = is_f32 ? tp_f32_bits((float)d) : tp_f64_bits(d);
+    return NULL;
+  }
+  if (json_is_string(j)) {
+    const char *s = json_string_value(j);
+    if (!strcmp(s, "inf")) *bits = is_f32 ? 0x7F800000u : 0x7FF0000000000000ull;
+    else if (!strcmp(s, "-inf")) *bits = is_f32 ? 0xFF800000u : 0xFFF0000000000000ull;
+    else if (!strcmp(s, "nan")) *bits = is_f32 ? 0x7FC00000u : 0x7FF8000000000000ull;
+    else if (!strncmp(s, "nan:0x", 6)) {
+      uint64_t v = 0;
+      size_t k, n = strlen(s + 6);
+      if (n != (is_f32 ? 8u : 16u)) return "invalid NaN bits";
+      for (k = 0; k < n; k++) {
+        int h = hexval(s[6 + k]);
+        if (h < 0) return "invalid NaN bits";
+        v = v << 4 | (uint64_t)h;
+      }
+      if (is_f32 ? !isnan(tp_bits_f32((uint32_t)v)) : !isnan(tp_bits_f64(v)))
+        return "NaN bits do not encode a NaN";
+      *bits = v;
+    } else {
+      return "invalid float string";
+    }
+    return NULL;
+  }
+  return "expected a number";
+}
+
+/* One scalar of type t from j into the element at p (C representation). */
+static const char *dec_scalar(json_t *j, tp_value_type t, tp_arena *a, void *p) {
+  uint64_t u = 0;
+  int64_t i = 0;
+  const char *err;
+  switch (t) {
+  case TP_VALUE_BOOL:
+    if (!json_is_boolean(j)) return "expected true or false";
+    *(uint8_t *)p = json_is_true(j) ? 1 : 0;
+    return NULL;
+  case TP_VALUE_STRING: return dec_string(j, a, (tp_string *)p);
+  case TP_VALUE_F32: {
+    uint64_t bits;
+    uint32_t b32;
+    if ((err = dec_float(j, 1, &bits))) return err;
+    b32 = (uint32_t)bits;
+    memcpy(p, &b32, 4);
+    return NULL;
+  }
+  case TP_VALUE_F64: {
+    uint64_t bits;
+    if ((err = dec_float(j, 0, &bits))) return err;
+    memcpy(p, &bits, 8);
+    return NULL;
+  }
+  default: break;
+  }
+  if ((err = dec_int(j, t, &u, &i))) return err;
+  switch (t) {
+  case TP_VALUE_U8: *(uint8_t *)p = (uint8_t)u; break;
+  case TP_VALUE_I8: *(int8_t *)p = (int8_t)i; break;
+  case TP_VALUE_U16: { uint16_t x = (uint16_t)u; memcpy(p, &x, 2); break; }
+  case TP_VALUE_I16: { int16_t x = (int16_t)i; memcpy(p, &x, 2); break; }
+  case TP_VALUE_U32: { uint32_t x = (uint32_t)u; memcpy(p, &x, 4); break; }
+  case TP_VALUE_I32: { int32_t x = (int32_t)i; memcpy(p, &x, 4); break; }
+  case TP_VALUE_U64: memcpy(p, &u, 8); break;
+  case TP_VALUE_I64: memcpy(p, &i, 8); break;
+  default: return "invalid type";
+  }
+  return NULL;
+}
+
+tp_status tp_gguf_decode_value(const char *text, size_t len, tp_arena *a,
+                               tp_value *out, uint64_t *index) {
+  json_error_t jerr;
+  json_t *root = json_loadb(text, len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES,
+                            &jerr);
+  json_t *jt, *jv, *ji;
+  tp_value_type t;
+  const char *err = NULL;
+  memset(out, 0, sizeof *out);
+  *index = UINT64_MAX;
+  if (!root)
+    return tp_error(TP_EFORMAT, "invalid JSON at position %d: %s",
+                    jerr.position, jerr.text);
+  if (!json_is_object(root)) {
+    json_decref(root);
+    return tp_error(TP_EFORMAT, "expected a JSON object");
+  }
+  jt = json_object_get(root, "type");
+  jv = json_object_get(root, "value");
+  ji = json_object_get(root, "index");
+  if (!json_is_string(jt) || !type_from_name(json_string_value(jt), &t)) {
+    json_decref(root);
+    return tp_error(TP_EFORMAT, "missing or unknown \"type\"");
+  }
+  if (!jv) {
+    json_decref(root);
+    return tp_error(TP_EFORMAT, "missing \"value\"");
+  }
+  if (ji) {
+    if (!json_is_integer(ji) || json_integer_value(ji) < 0) {
+      json_decref(root);
+      return tp_error(TP_EFORMAT, "\"index\" must be a non-negative integer");
+    }
+    *index = (uint64_t)json_integer_value(ji);
+  }
+  out->type = t;
+  if (t == TP_VALUE_ARRAY) {
+    json_t *je = json_object_get(root, "elem_type");
+    tp_value_type et;
+    size_t n, k, esz;
+    uint8_t *arr;
+    if (!json_is_string(je) || !type_from_name(json_string_value(je), &et) ||
+        et == TP_VALUE_ARRAY) {
+      json_decref(root);
+      return tp_error(TP_EFORMAT, "missing or invalid \"elem_type\"");
+    }
+    if (!json_is_array(jv)) {
+      json_decref(root);
+      return tp_error(TP_EFORMAT, "ARRAY \"value\" must be a JSON array");
+    }
+    n = json_array_size(jv);
+    esz = et == TP_VALUE_STRING ? sizeof(tp_string) : tp_value_type_size(et);
+    arr = tp_arena_alloc(a, (n ? n : 1) * esz);
+    if (!arr) {
+      json_decref(root);
+      return TP_ENOMEM;
+    }
+    for (k = 0; k < n && !err; k++) {
+      err = dec_scalar(json_array_get(jv, k), et, a, arr + k * esz);
+      if (err) {
+        json_decref(root);
+        return tp_error(TP_EFORMAT, "element %zu of %s array: %s", k,
+                        tp_value_type_name(et), err);
+      }
+    }
+    out->elem_type = et;
+    out->count = n;
+    out->v.array = arr;
+  } else {
+    union {
+      uint8_t u8;
+      int8_t i8;
+      uint16_t u16;
+      int16_t i16;
+      uint32_t u32;
+      int32_t i32;
+      uint64_t u64;
+      int64_t i64;
+      float f32;
+      double f64;
+      tp_string s;
+    } x;
+    memset(&x, 0, sizeof x);
+    err = dec_scalar(jv, t, a, &x);
+    if (err) {
+      json_decref(root);
+      return tp_error(TP_EFORMAT, "%s value: %s", tp_value_type_name(t), err);
+    }
+    switch (t) {
+    case TP_VALUE_U8: case TP_VALUE_BOOL: out->v.u = x.u8; break;
+    case TP_VALUE_I8: out->v.i = x.i8; break;
+    case TP_VALUE_U16: out->v.u = x.u16; break;
+    case TP_VALUE_I16: out->v.i = x.i16; break;
+    case TP_VALUE_U32: out->v.u = x.u32; break;
+    case TP_VALUE_I32: out->v.i = x.i32; break;
+    case TP_VALUE_U64: out->v.u = x.u64; break;
+    case TP_VALUE_I64: out->v.i = x.i64; break;
+    case TP_VALUE_F32: out->v.f = (double)x.f32; break;
+    case TP_VALUE_F64: out->v.f = x.f64; break;
+    case TP_VALUE_STRING: out->v.s = x.s; break;
+    default: break;
+    }
+  }
+  json_decref(root);
+  return TP_OK;
+}
+
+typedef struct dec_item {
+  uint64_t index;
+  size_t pos;
+  const char *key;
+  size_t key_len;
+  tp_value val;
+} dec_item;
+
+static int cmp_dec(const void *a, const void *b) {
+  const dec_item *x = (const dec_item *)a, *y = (const dec_item *)b;
+  if (x->index != y->index) return x->index < y->index ? -1 : 1;
+  return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+tp_status tp_gguf_meta_from_safetensors(const tp_metastore *st_meta,
+                                        tp_metastore *out) {
+  tp_arena a;
+  dec_item *items = NULL;
+  size_t n = 0, i;
+  tp_status st = TP_OK;
+  const size_t glen = strlen(TP_GGUF_ST_PREFIX);
+  tp_arena_init(&a);
+  if (st_meta->n) {
+    items = tp_calloc(st_meta->n, sizeof *items);
+    if (!items) return TP_ENOMEM;
+  }
+  for (i = 0; i < st_meta->n && st == TP_OK; i++) {
+    const tp_meta_item *it = &st_meta->items[i];
+    char q[200];
+    if (!has_prefix(it->key, it->key_len, TP_GGUF_ST_PREFIX)) continue;
+    tp_quote_for_message(q, sizeof q, it->key, it->key_len);
+    if (it->key_len == glen) {
+      st = tp_error(TP_EFORMAT, "__metadata__ key \"%s\": empty GGUF key", q);
+      break;
+    }
+    if (it->val.type != TP_VALUE_STRING) {
+      st = tp_error(TP_EFORMAT, "__metadata__ key \"%s\": value is not a string",
+                    q);
+      break;
+    }
+    st = tp_gguf_decode_value(it->val.v.s.data, it->val.v.s.len, &a,
+                              &items[n].val, &items[n].index);
+    if (st != TP_OK) {
+      st = tp_error_prefix("__metadata__ key \"%s\": invalid encoded GGUF value",
+                           q);
+      break;
+    }
+    items[n].pos = i;
+    items[n].key = it->key + glen;
+    items[n].key_len = it->key_len - glen;
+    n++;
+  }
+  if (st == TP_OK && n > 1) qsort(items, n, sizeof *items, cmp_dec);
+  for (i = 0; i < n && st == TP_OK; i++) {
+    st = tp_meta_set(out, items[i].key, items[i].key_len, &items[i].val, 0);
+    if (st == TP_EEXISTS) {
+      char q[200];
+      tp_quote_for_message(q, sizeof q, items[i].key, items[i].key_len);
+      st = tp_error(TP_EFORMAT, "__metadata__: GGUF key \"%s\" given twice", q);
+    }
+  }
+  /* plain SafeTensors entries keep their text under a namespaced key;
+   * in a file made from GGUF (n > 0), "format": "pt" is the SafeTensors
+   * writer's marker (an original one travels encoded) and is dropped */
+  for (i = 0; i < st_meta->n && st == TP_OK; i++) {
+    const tp_meta_item *it = &st_meta->items[i];
+    sbuf key = {0};
+    if (has_prefix(it->key, it->key_len, TP_GGUF_ST_PREFIX)) continue;
+    if (n > 0 && it->key_len == 6 && !memcmp(it->key, "format", 6) &&
+        it->val.type == TP_VALUE_STRING && it->val.v.s.len == 2 &&
+        !memcmp(it->val.v.s.data, "pt", 2))
+      continue;
+    sb_str(&key, TP_GGUF_ST_PLAIN_PREFIX);
+    sb_add(&key, it->key, it->key_len);
+    st = key.st;
+    if (st == TP_OK) st = tp_meta_set(out, key.p, key.len, &it->val, 0);
+    if (st == TP_EEXISTS) {
+      char q[200];
+      tp_quote_for_message(q, sizeof q, key.p, key.len);
+      st = tp_error(TP_EFORMAT, "__metadata__: key \"%s\" given twice", q);
+    }
+    free(key.p);
+  }
+  free(items);
+  tp_arena_free(&a);
+  return st;
+}
+
+/* ---- defaults ------------------------------------------------------------------------ */
+
+tp_status tp_gguf_meta_add_defaults(tp_metastore *meta, const char *src_path) {
+  tp_metastore tmp;
+  const char *base, *end;
+  size_t n, i;
+  tp_status st = TP_OK;
+  tp_value v;
+  if (!src_path || tp_meta_find(meta, "general.name", 12) != SIZE_MAX)
+    return TP_OK;
+  n = strlen(src_path);
+  while (n > 1 && src_path[n - 1] == '/') n--;
+  end = src_path + n;
+  base = end;
+  while (base > src_path && base[-1] != '/') base--;
+  /* drop a format extension: "model.safetensors" -> "model" */
+  {
+    static const char *const exts[] = {".safetensors", ".gguf"};
+    for (i = 0; i < TP_ARRAY_LEN(exts); i++) {
+      size_t el = strlen(exts[i]);
+      if ((size_t)(end - base) > el && !memcmp(end - el, exts[i], el)) {
+        end -= el;
+        break;
+      }
+    }
+  }
+  if (end <= base) return TP_OK;
+  memset(&v, 0, sizeof v);
+  v.type = TP_VALUE_STRING;
+  v.v.s.data = base;
+  v.v.s.len = (size_t)(end - base);
+  tp_meta_init(&tmp);
+  /* general.architecture stays first when present (gguf-py order) */
+  i = tp_meta_find(meta, "general.architecture", 20);
+  if (i != SIZE_MAX)
+    st = tp_meta_set(&tmp, meta->items[i].key, meta->items[i].key_len,
+                     &meta->items[i].val, 0);
+  if (st == TP_OK) st = tp_meta_set(&tmp, "general.name", 12, &v, 0);
+  for (i = 0; i < meta->n && st == TP_OK; i++) {
+    if (tp_meta_find(&tmp, meta->items[i].key, meta->items[i].key_len) !=
+        SIZE_MAX)
+      continue;
+    st = tp_meta_set(&tmp, meta->items[i].key, meta->items[i].key_len,
+                     &meta->items[i].val, 0);
+  }
+  if (st != TP_OK) {
+    tp_meta_free(&tmp);
+    return st;
+  }
+  tp_meta_free(meta);
+  *meta = tmp;
+  return TP_OK;
+}

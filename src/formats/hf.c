@@ -1,0 +1,464 @@
+/*
+ * hf.c - Hugging Face model folders: probe, reader and writer layout.
+ *
+ * Reading: model.safetensors.index.json + shards (the index is validated
+ * strictly: shard names are plain file names inside the folder, every
+ * listed tensor is in its shard and every shard tensor is listed), else
+ * model.safetensors, else the folder's only *.safetensors file. Shards
+ * become the files of one tp_model; metadata comes from the first shard.
+ * A file may be a symbolic link only when it resolves inside the folder, or
+ * inside the blobs/ store of a Hugging Face cache when the folder is a
+ * snapshots/<revision> folder (that is how the hub cache is laid out).
+ *
+ * Writing: model.safetensors or model-0000k-of-0000N.safetensors + index
+ * (shared code in safetensors_write.c), plus copies of the source folder's
+ * config and tokenizer files.
+ */
+#include "safetensors.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#define INDEX_NAME "model.safetensors.index.json"
+#define SINGLE_NAME "model.safetensors"
+
+/* Files copied from a source HF folder into an HF output folder. */
+static const char *const g_aux_files[] = {
+    "config.json",           "generation_config.json", "tokenizer.json",
+    "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
+    "chat_template.jinja",
+};
+
+/* ---- paths and containment ------------------------------------------------ */
+
+static char *join(const char *dir, const char *name) {
+  size_t n = strlen(dir);
+  return tp_asprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
+}
+
+static bool has_suffix(const char *s, size_t n, const char *suf) {
+  size_t m = strlen(suf);
+  return n >= m && !memcmp(s + n - m, suf, m);
+}
+
+/* Roots a folder's files may resolve into: the folder itself and, for a
+ * hub cache snapshot (<repo>/snapshots/<rev>), <repo>/blobs. */
+typedef struct hf_roots {
+  char dir[PATH_MAX];
+  char blobs[PATH_MAX]; /* "" when not a cache snapshot */
+} hf_roots;
+
+static tp_status roots_init(hf_roots *r, const char *dir) {
+  char *slash;
+  if (!realpath(dir, r->dir)) {
+    int e = errno;
+    return tp_error_errno(e == ENOENT ? TP_ENOTFOUND : TP_EIO, e,
+                          "%s: cannot resolve folder", dir);
+  }
+  r->blobs[0] = 0;
+  slash = strrchr(r->dir, '/');
+  if (slash && slash > r->dir) {
+    char parent[PATH_MAX];
+    const char *pbase;
+    size_t plen = (size_t)(slash - r->dir);
+    memcpy(parent, r->dir, plen);
+    parent[plen] = 0;
+    pbase = strrchr(parent, '/');
+    pbase = pbase ? pbase + 1 : parent;
+    if (!strcmp(pbase, "snapshots")) {
+      size_t rlen = (size_t)(pbase - parent); /* keeps the trailing '/' */
+      if (rlen + 6 < sizeof r->blobs) {
+        memcpy(r->blobs, parent, rlen);
+        memcpy(r->blobs + rlen, "blobs", 6);
+      }
+    }
+  }
+  return TP_OK;
+}
+
+static bool under(const char *path, const char *root) {
+  size_t n = strlen(root);
+  if (!n) return false;
+  if (n == 1 && root[0] == '/') return true;
+  return !strncmp(path, root, n) && path[n] == '/';
+}
+
+/* Checks that dir/name is a regular file (through a symlink only when it
+ * resolves inside the allowed roots). what names the referrer in messages.
+ * TP_ENOTFOUND when absent. */
+static tp_status check_member(const hf_roots *r, const char *dir,
+                              const char *name, const char *what) {
+  char *path = join(dir, name);
+  struct stat st;
+  tp_status s = TP_OK;
+  if (!path) return TP_ENOMEM;
+  if (lstat(path, &st) != 0) {
+    int e = errno;
+    s = tp_error_errno(e == ENOENT ? TP_ENOTFOUND : TP_EIO, e, "%s: %s", path,
+                       what);
+    goto out;
+  }
+  if (S_ISLNK(st.st_mode)) {
+    char real[PATH_MAX];
+    if (!realpath(path, real)) {
+      int e = errno;
+      s = tp_error_errno(e == ENOENT ? TP_ENOTFOUND : TP_EIO, e,
+                         "%s: %s (dangling symbolic link)", path, what);
+      goto out;
+    }
+    if (!under(real, r->dir) && !under(real, r->blobs)) {
+      s = tp_error(TP_EFORMAT,
+                   "%s: %s is a symbolic link leading outside the folder (to "
+                   "%s); refused",
+                   path, what, real);
+      goto out;
+    }
+    if (stat(path, &st) != 0) {
+      int e = errno;
+      s = tp_error_errno(TP_EIO, e, "%s: cannot stat", path);
+      goto out;
+    }
+  }
+  if (!S_ISREG(st.st_mode))
+    s = tp_error(TP_EFORMAT, "%s: %s is not a regular file", path, what);
+out:
+  free(path);
+  return s;
+}
+
+/* A weight_map value must be a plain file name in the folder. */
+static const char *bad_shard_name(const char *s, size_t n) {
+  if (n == 0) return "is empty";
+  if (memchr(s, 0, n)) return "contains a NUL byte";
+  if (memchr(s, '/', n)) return "contains '/' (shards must be in the folder)";
+  if (memchr(s, '\\', n)) return "contains '\\'";
+  if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+    return "is not a file name";
+  return NULL;
+}
+
+/* ---- probe ----------------------------------------------------------------------- */
+
+/* Counts *.safetensors entries (not hidden) and remembers the first few. */
+static size_t list_safetensors(const char *dir, char *first, size_t first_len,
+                               char *names, size_t names_len) {
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  size_t count = 0, o = 0;
+  if (first_len) first[0] = 0;
+  if (names_len) names[0] = 0;
+  if (!d) return 0;
+  while ((de = readdir(d))) {
+    size_t n = strlen(de->d_name);
+    if (de->d_name[0] == '.' || !has_suffix(de->d_name, n, ".safetensors"))
+      continue;
+    if (!count && first_len) snprintf(first, first_len, "%s", de->d_name);
+    if (o < names_len)
+      o += (size_t)snprintf(names + o, names_len - o, "%s%s", count ? ", " : "",
+                            de->d_name);
+    count++;
+  }
+  closedir(d);
+  return count;
+}
+
+static bool exists_in(const char *dir, const char *name) {
+  char *p = join(dir, name);
+  bool r = p && tp_path_exists(p);
+  free(p);
+  return r;
+}
+
+int tp_hf_probe_dir(const char *dir, char *why, size_t why_len) {
+  char first[256], names[512];
+  size_t n;
+  if (exists_in(dir, INDEX_NAME)) {
+    if (why) snprintf(why, why_len, "folder with %s", INDEX_NAME);
+    return 3;
+  }
+  if (exists_in(dir, SINGLE_NAME)) {
+    if (why) snprintf(why, why_len, "folder with %s", SINGLE_NAME);
+    return 3;
+  }
+  n = list_safetensors(dir, first, sizeof first, names, sizeof names);
+  if (n == 1) {
+    if (why) snprintf(why, why_len, "folder with one SafeTensors file (%s)", first);
+    return 2;
+  }
+  if (why) {
+    if (n == 0)
+      snprintf(why, why_len, "no %s, %s or *.safetensors file", SINGLE_NAME,
+               INDEX_NAME);
+    else
+      snprintf(why, why_len, "%zu .safetensors files (%s) and no %s", n, names,
+               INDEX_NAME);
+  }
+  return 0;
+}
+
+/* ---- reader ------------------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads and validates the index, then every shard it names. */
+static tp_status open_index(tp_model *m, const hf_roots *r, const char *dir,
+                            const tp_open_options *opts) {
+  char *ipath = join(dir, INDEX_NAME);
+  tp_infile *f = NULL;
+  char *text = NULL;
+  json_t *root = NULL, *wm;
+  json_error_t jerr;
+  char **shards = NULL;
+  size_t nshards = 0, i;
+  uint64_t size;
+  tp_status st;
+  const char *k;
+  size_t kl;
+  json_t *v;
+
+  if (!ipath) return TP_ENOMEM;
+  st = check_member(r, dir, INDEX_NAME, "index");
+  if (st != TP_OK) goto done;
+  st = tp_infile_open(&f, ipath, 0);
+  if (st != TP_OK) goto done;
+  size = tp_infile_size(f);
+  if (size > TP_ST_MAX_INDEX) {
+    st = tp_error(TP_ELIMIT, "%s: safetensors index: too large (%llu bytes vs limit %u)",
+                  ipath, (unsigned long long)size, TP_ST_MAX_INDEX);
+    goto done;
+  }
+  text = tp_malloc((size_t)size + 1);
+  if (!text) {
+    st = TP_ENOMEM;
+    goto done;
+  }
+  st = tp_infile_read(f, 0, text, (size_t)size);
+  if (st != TP_OK) goto done;
+  root = json_loadb(text, (size_t)size, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root) {
+    st = tp_error(TP_EFORMAT, "%s: safetensors index: not valid JSON: %s (byte %d)%s",
+                  ipath,
+                  jerr.text, jerr.position,
+                  json_error_code(&jerr) == json_error_duplicate_key
+                      ? " (a key, e.g. a tensor, is listed twice)"
+                      : "");
+    goto done;
+  }
+  wm = json_object_get(root, "weight_map");
+  if (!json_is_object(root) || !json_is_object(wm)) {
+    st = tp_error(TP_EFORMAT, "%s: safetensors index: no \"weight_map\" object", ipath);
+    goto done;
+  }
+  /* every value: a plain file name; collect the distinct ones */
+  shards = tp_calloc(json_object_size(wm) + 1, sizeof *shards);
+  if (!shards) {
+    st = TP_ENOMEM;
+    goto done;
+  }
+  json_object_keylen_foreach(wm, k, kl, v) {
+    char q[256], fq[256];
+    const char *why;
+    tp_quote_for_message(q, sizeof q, k, kl);
+    if (!json_is_string(v)) {
+      st = tp_error(TP_EFORMAT,
+                    "%s: safetensors index: weight_map: tensor \"%s\": shard is not a string",
+                    ipath, q);
+      goto done;
+    }
+    why = bad_shard_name(json_string_value(v), json_string_length(v));
+    if (why) {
+      tp_quote_for_message(fq, sizeof fq, json_string_value(v),
+                           json_string_length(v));
+      st = tp_error(TP_EFORMAT,
+                    "%s: safetensors index: weight_map: tensor \"%s\": shard name \"%s\" %s",
+                    ipath, q, fq, why);
+      goto done;
+    }
+    for (i = 0; i < nshards; i++)
+      if (!strcmp(shards[i], json_string_value(v))) break;
+    if (i == nshards) shards[nshards++] = (char *)json_string_value(v);
+  }
+  qsort(shards, nshards, sizeof *shards, cmp_str);
+  for (i = 0; i < nshards; i++) {
+    char *sp;
+    st = check_member(r, dir, shards[i], "shard named in the index");
+    if (st != TP_OK) {
+      if (st == TP_ENOTFOUND)
+        st = tp_error(TP_EFORMAT,
+                      "%s: safetensors index: weight_map names shard \"%s\", which does not "
+                      "exist in %s",
+                      ipath, shards[i], dir);
+      goto done;
+    }
+    sp = join(dir, shards[i]);
+    if (!sp) {
+      st = TP_ENOMEM;
+      goto done;
+    }
+    st = tp_safetensors_read_into(m, sp, opts);
+    free(sp);
+    if (st != TP_OK) goto done;
+  }
+  /* the index and the shards must agree both ways */
+  for (i = 0; i < m->ntensors; i++) {
+    const tp_tensor *t = &m->tensors[i];
+    const json_t *s = json_object_getn(wm, t->name, t->name_len);
+    const char *fpath = tp_infile_path(m->files[t->file]);
+    const char *fname = strrchr(fpath, '/') ? strrchr(fpath, '/') + 1 : fpath;
+    char q[256];
+    tp_quote_for_message(q, sizeof q, t->name, t->name_len);
+    if (!s) {
+      st = tp_error(TP_EFORMAT,
+                    "%s: safetensors index: tensor \"%s\" in shard %s is not listed in the index",
+                    ipath, q, fname);
+      goto done;
+    }
+    if (strcmp(json_string_value(s), fname)) {
+      st = tp_error(TP_EFORMAT,
+                    "%s: safetensors index: tensor \"%s\" is in shard %s but the index lists %s",
+                    ipath, q, fname, json_string_value(s));
+      goto done;
+    }
+  }
+  json_object_keylen_foreach(wm, k, kl, v) {
+    if (tp_model_find_tensor(m, k, kl) == SIZE_MAX) {
+      char q[256];
+      tp_quote_for_message(q, sizeof q, k, kl);
+      st = tp_error(TP_EFORMAT,
+                    "%s: safetensors index: tensor \"%s\" listed in weight_map is missing from "
+                    "its shard %s",
+                    ipath, q, json_string_value(v));
+      goto done;
+    }
+  }
+  st = TP_OK;
+done:
+  free(shards);
+  json_decref(root);
+  free(text);
+  tp_infile_close(f);
+  free(ipath);
+  return st;
+}
+
+static tp_status open_single(tp_model *m, const hf_roots *r, const char *dir,
+                             const char *name, const tp_open_options *opts) {
+  char *p;
+  tp_status st = check_member(r, dir, name, "model file");
+  if (st != TP_OK) return st;
+  p = join(dir, name);
+  if (!p) return TP_ENOMEM;
+  st = tp_safetensors_read_into(m, p, opts);
+  free(p);
+  return st;
+}
+
+tp_status tp_hf_open(tp_model **out, const char *dir,
+                     const tp_open_options *opts) {
+  tp_model *m;
+  tp_status st;
+  hf_roots *r;
+  *out = NULL;
+  if (!tp_path_is_dir(dir))
+    return tp_error(TP_ENOTFOUND, "%s: not a folder", dir);
+  r = tp_calloc(1, sizeof *r);
+  if (!r) return TP_ENOMEM;
+  st = roots_init(r, dir);
+  if (st != TP_OK) {
+    free(r);
+    return st;
+  }
+  st = tp_model_new(&m, TP_FORMAT_HF, dir);
+  if (st != TP_OK) {
+    free(r);
+    return st;
+  }
+  if (exists_in(dir, INDEX_NAME)) {
+    st = open_index(m, r, dir, opts);
+  } else if (exists_in(dir, SINGLE_NAME)) {
+    st = open_single(m, r, dir, SINGLE_NAME, opts);
+  } else {
+    char first[256], names[512];
+    size_t n = list_safetensors(dir, first, sizeof first, names, sizeof names);
+    if (n == 1)
+      st = open_single(m, r, dir, first, opts);
+    else if (n == 0)
+      st = tp_error(TP_EFORMAT,
+                    "%s: no %s, %s or other *.safetensors file in the folder",
+                    dir, SINGLE_NAME, INDEX_NAME);
+    else
+      st = tp_error(TP_EFORMAT,
+                    "%s: %zu .safetensors files (%s) but no %s to say which "
+                    "belong to the model",
+                    dir, n, names, INDEX_NAME);
+  }
+  free(r);
+  if (st != TP_OK) {
+    tp_model_free(m);
+    return st;
+  }
+  *out = m;
+  return TP_OK;
+}
+
+/* ---- writer ---------------------------------------------------------------------------- */
+
+/* Adds the source folder's config/tokenizer files as verbatim copies. */
+static tp_status add_aux_copies(tp_plan *p) {
+  const char *src = tp_model_path(p->src);
+  hf_roots *r;
+  size_t i;
+  tp_status st = TP_OK;
+  r = tp_calloc(1, sizeof *r);
+  if (!r) return TP_ENOMEM;
+  st = roots_init(r, src);
+  for (i = 0; st == TP_OK && i < TP_ARRAY_LEN(g_aux_files); i++) {
+    const char *name = g_aux_files[i];
+    char *from, *to;
+    struct stat sb;
+    uint32_t idx;
+    if (!exists_in(src, name)) continue;
+    st = check_member(r, src, name, "file to copy");
+    if (st != TP_OK) break;
+    from = join(src, name);
+    to = join(p->out_path, name);
+    if (!from || !to || stat(from, &sb) != 0) {
+      st = (!from || !to) ? TP_ENOMEM
+                          : tp_error_errno(TP_EIO, errno, "%s: cannot stat", from);
+      free(from);
+      free(to);
+      break;
+    }
+    st = tp_plan_add_file(p, to, &idx);
+    free(to);
+    if (st != TP_OK) {
+      free(from);
+      break;
+    }
+    p->files[idx].is_aux = 1;
+    p->files[idx].copy_from = from;
+    p->files[idx].size = (uint64_t)sb.st_size;
+  }
+  free(r);
+  return st;
+}
+
+tp_status tp_hf_layout(tp_plan *p) {
+  char *stem;
+  tp_status st;
+  p->out_is_dir = 1;
+  stem = join(p->out_path, "model");
+  if (!stem) return TP_ENOMEM;
+  st = tp_st_layout_stem(p, stem, NULL);
+  free(stem);
+  if (st == TP_OK && p->src && p->src->format == TP_FORMAT_HF)
+    st = add_aux_copies(p);
+  return st;
+}

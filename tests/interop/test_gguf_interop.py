@@ -1,0 +1,455 @@
+"""test_gguf_interop.py - tensorport's GGUF reader and writer against gguf-py
+(GGUFReader / GGUFWriter) and llama.cpp (llama-gguf-split, libllama).
+
+* files GGUFWriter writes with every value type, every array element type
+  and several tensor types are read by tensorport with the same keys, value
+  types, values, shapes and offsets (inspect --json), and a GGUF -> GGUF
+  conversion reproduces GGUFWriter's file byte for byte;
+* big-endian files from GGUFWriter(endianess=BIG) read correctly: the LE
+  conversion equals GGUFWriter's LE file byte for byte, and --big-endian
+  reproduces GGUFWriter's BE file byte for byte;
+* split output (--split-max-tensors, --split-max-size,
+  --no-tensor-first-split) equals GGUFWriter's shards byte for byte, merges
+  with llama-gguf-split --merge and loads in libllama as a split model;
+  tensorport reads GGUFWriter's split sets as one model;
+* GGUF -> SafeTensors -> GGUF restores every KV exactly (order, type,
+  value bits) and every tensor;
+* `tensorport meta` edits are seen by GGUFReader and the result loads.
+
+The binary is $TENSORPORT or <repo>/build/tensorport; llama.cpp tools come
+from $LLAMA_CPP_DIR/build/bin (CI: <repo>/build/llama.cpp).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import struct
+import subprocess
+
+import numpy as np
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TP = os.environ.get("TENSORPORT", os.path.join(REPO, "build", "tensorport"))
+LLAMA_CPP_DIR = os.environ.get("LLAMA_CPP_DIR", os.path.join(REPO, "build", "llama.cpp"))
+LLAMA_BIN = os.path.join(LLAMA_CPP_DIR, "build", "bin")
+
+gguf = pytest.importorskip("gguf")
+from gguf import GGUFEndian, GGUFReader, GGUFValueType as VT, GGUFWriter  # noqa: E402
+from gguf import GGMLQuantizationType as QT  # noqa: E402
+
+
+def run(*args, check=True):
+    r = subprocess.run([TP, *map(str, args)], capture_output=True, text=True, timeout=300)
+    if check and r.returncode != 0:
+        raise AssertionError(f"tensorport {' '.join(map(str, args))} exited {r.returncode}:\n"
+                             f"{r.stderr}")
+    return r
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tensorport_available():
+    if not os.access(TP, os.X_OK):
+        pytest.skip(f"no tensorport binary at {TP}")
+    for cmd in (["--version"], ["convert", "--help"], ["inspect", "--help"]):
+        if subprocess.run([TP, *cmd], capture_output=True).returncode != 0:
+            pytest.skip(f"tensorport {' '.join(cmd)} does not work yet")
+
+
+def convert(src, dst, *opts):
+    return run("convert", src, dst, "--no-progress", *opts)
+
+
+def inspect_json(path):
+    return json.loads(run("inspect", "--json", path).stdout)
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+# ---- building files with gguf-py -----------------------------------------------------
+
+SCALARS = [
+    ("t.u8", VT.UINT8, 255), ("t.i8", VT.INT8, -128), ("t.u16", VT.UINT16, 65535),
+    ("t.i16", VT.INT16, -32768), ("t.u32", VT.UINT32, 4294967295),
+    ("t.i32", VT.INT32, -2147483648), ("t.f32", VT.FLOAT32, 0.1), ("t.bool", VT.BOOL, True),
+    ("t.str", VT.STRING, "héllo \"wörld\"\n\u2603"), ("t.u64", VT.UINT64, 2**64 - 1),
+    ("t.i64", VT.INT64, -2**63), ("t.f64", VT.FLOAT64, -1.5e-300),
+]
+ARRAYS = [
+    ("a.u8", VT.UINT8, [0, 1, 255]), ("a.i8", VT.INT8, [-1, 127]), ("a.u16", VT.UINT16, [7]),
+    ("a.i16", VT.INT16, [-2, 3]), ("a.u32", VT.UINT32, [1, 2**32 - 1]),
+    ("a.i32", VT.INT32, [-5, 6]), ("a.f32", VT.FLOAT32, [0.5, -0.0, float("inf")]),
+    ("a.bool", VT.BOOL, [True, False, True]), ("a.str", VT.STRING, ["a", "", "ünï"]),
+    ("a.u64", VT.UINT64, [2**63]), ("a.i64", VT.INT64, [-(2**40)]),
+    ("a.f64", VT.FLOAT64, [1e300, float("-inf")]),
+]
+
+
+def tensors(quantized=True):
+    rng = np.random.default_rng(1)
+    out = [
+        ("w.f32", rng.standard_normal((3, 4)).astype(np.float32), None),
+        ("w.f16", rng.standard_normal((5,)).astype(np.float16), None),
+        ("w.f64", rng.standard_normal((2, 1, 3)).astype(np.float64), None),
+        ("w.i8", np.arange(-4, 4, dtype=np.int8).reshape(2, 4), None),
+        ("w.i16", np.arange(6, dtype=np.int16), None),
+        ("w.i32", np.arange(-3, 3, dtype=np.int32).reshape(3, 2), None),
+        ("w.i64", np.arange(4, dtype=np.int64), None),
+        ("w.bf16", (rng.standard_normal((4,)).astype(np.float32).view(np.uint32) >> 16)
+         .astype(np.uint16), QT.BF16),
+    ]
+    if quantized:
+        # two Q8_0 blocks (34 bytes each) as raw bytes: shape (2, 32)
+        out.append(("w.q8_0", rng.integers(0, 255, (2, 34), dtype=np.uint8), QT.Q8_0))
+    return out
+
+
+def write_gguf(path, endianess=GGUFEndian.LITTLE, quantized=True, kvs=True,
+               arch="testarch", **kw):
+    w = GGUFWriter(path, arch, endianess=endianess, **kw)
+    if kvs:
+        for key, vt, val in SCALARS:
+            w.add_key_value(key, val, vt)
+        for key, vt, val in ARRAYS:
+            w.add_key_value(key, val, VT.ARRAY, sub_type=vt)
+    for name, data, raw in tensors(quantized):
+        w.add_tensor(name, data, raw_dtype=raw)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def tiny_llama(path, **kw):
+    """A loadable llama model without vocabulary (tokenizer "none")."""
+    w = GGUFWriter(path, "llama", **kw)
+    E, F, V, H = 32, 64, 32, 4
+    w.add_context_length(64)
+    w.add_embedding_length(E)
+    w.add_block_count(1)
+    w.add_feed_forward_length(F)
+    w.add_head_count(H)
+    w.add_head_count_kv(H)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_rope_dimension_count(E // H)
+    w.add_vocab_size(V)
+    w.add_tokenizer_model("none")
+    rng = np.random.default_rng(0)
+    for name, shape in [("token_embd.weight", (V, E)), ("output_norm.weight", (E,)),
+                        ("output.weight", (V, E)), ("blk.0.attn_norm.weight", (E,)),
+                        ("blk.0.attn_q.weight", (E, E)), ("blk.0.attn_k.weight", (E, E)),
+                        ("blk.0.attn_v.weight", (E, E)), ("blk.0.attn_output.weight", (E, E)),
+                        ("blk.0.ffn_norm.weight", (E,)), ("blk.0.ffn_gate.weight", (F, E)),
+                        ("blk.0.ffn_up.weight", (F, E)), ("blk.0.ffn_down.weight", (E, F))]:
+        w.add_tensor(name, rng.standard_normal(shape).astype(np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+# ---- reading files with gguf-py --------------------------------------------------------
+
+
+def kv_list(path):
+    """[(key, types, raw bytes of each data part)] in file order: exact, also
+    for NaN and -0.0 (compares files of the same byte order)."""
+    r = GGUFReader(path)
+    out = []
+    for name, f in r.fields.items():
+        if name.startswith("GGUF."):
+            continue
+        out.append((name, tuple(int(t) for t in f.types),
+                    [bytes(f.parts[i].tobytes()) for i in f.data]))
+    return out
+
+
+def kv_values(path):
+    """{key: (types, python value)} via contents() (byte-order independent)."""
+    r = GGUFReader(path)
+    return {name: (tuple(int(t) for t in f.types), f.contents())
+            for name, f in r.fields.items() if not name.startswith("GGUF.")}
+
+
+def tensor_list(path):
+    r = GGUFReader(path)
+    return [(t.name, int(t.tensor_type), [int(x) for x in t.shape],
+             np.ascontiguousarray(t.data).tobytes() if r.endianess == GGUFEndian.LITTLE
+             else None, t) for t in r.tensors]
+
+
+def same_value(a, b):
+    if isinstance(a, float) and isinstance(b, float):
+        return struct.pack("<d", a) == struct.pack("<d", b) or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+# ---- tests -------------------------------------------------------------------------------
+
+
+def test_reads_ggufwriter_every_type(tmp_path):
+    src = tmp_path / "all.gguf"
+    write_gguf(src)
+    info = inspect_json(src)
+    assert info["format"] == "gguf"
+    assert info["gguf"]["version"] == 3
+    r = GGUFReader(src)
+    fields = [(n, f) for n, f in r.fields.items() if not n.startswith("GGUF.")]
+    assert list(info["metadata"]) == [n for n, _ in fields]
+    for name, f in fields:
+        m = info["metadata"][name]
+        assert m["type"] == VT(f.types[0]).name, name
+        want = f.contents()
+        if f.types[0] == VT.ARRAY:
+            assert m["array_types"] == [VT(f.types[-1]).name], name
+            got = m["value"]
+            if f.types[-1] in (VT.FLOAT32, VT.FLOAT64):
+                # non-finite values are printed as strings ("-Infinity")
+                got = [float(x) for x in got]
+            if f.types[-1] == VT.FLOAT32:
+                got = [float(np.float32(x)) for x in got]
+                want = [float(np.float32(x)) for x in want]
+            assert same_value(got, want), (name, got, want)
+        elif f.types[0] == VT.FLOAT32:
+            assert np.float32(m["value"]) == np.float32(want), name
+        else:
+            assert same_value(m["value"], want), (name, m["value"], want)
+    assert list(info["tensors"]) == [t.name for t in r.tensors]
+    for t in r.tensors:
+        j = info["tensors"][t.name]
+        assert j["type"] == t.tensor_type.name
+        assert j["ne"] == [int(x) for x in t.shape]
+        assert j["shape"] == [int(x) for x in reversed(t.shape)]
+        assert j["offset"] == t.data_offset
+        assert j["nbytes"] == t.n_bytes
+
+
+def test_gguf_copy_is_byte_identical_to_ggufwriter(tmp_path):
+    src, out = tmp_path / "all.gguf", tmp_path / "out.gguf"
+    write_gguf(src)
+    convert(src, out)
+    assert kv_list(out) == kv_list(src)
+    assert [t[:4] for t in tensor_list(out)] == [t[:4] for t in tensor_list(src)]
+    assert read(out) == read(src)
+
+
+def test_big_endian_input(tmp_path):
+    le, be, out = tmp_path / "le.gguf", tmp_path / "be.gguf", tmp_path / "out.gguf"
+    write_gguf(le, quantized=False)
+    write_gguf(be, endianess=GGUFEndian.BIG, quantized=False)
+    info = inspect_json(be)
+    assert info["endian"] == "BIG"
+    want = inspect_json(le)
+    assert info["metadata"] == want["metadata"]
+    assert [(n, t["type"], t["shape"]) for n, t in info["tensors"].items()] == \
+           [(n, t["type"], t["shape"]) for n, t in want["tensors"].items()]
+    convert(be, out)  # little-endian output by default
+    assert read(out) == read(le)
+
+
+def test_big_endian_output(tmp_path):
+    le, be, out = tmp_path / "le.gguf", tmp_path / "be.gguf", tmp_path / "out.gguf"
+    write_gguf(le, quantized=False)
+    write_gguf(be, endianess=GGUFEndian.BIG, quantized=False)
+    convert(le, out, "--big-endian")
+    assert GGUFReader(out).endianess == GGUFEndian.BIG
+    assert kv_values(out) == kv_values(le) or all(
+        same_value(kv_values(out)[k][1], v[1]) for k, v in kv_values(le).items())
+    assert read(out) == read(be)
+    # and back
+    back = tmp_path / "back.gguf"
+    convert(out, back)
+    assert read(back) == read(le)
+
+
+def test_big_endian_refuses_unswappable_block_types(tmp_path):
+    le, out = tmp_path / "le.gguf", tmp_path / "out.gguf"
+    write_gguf(le, quantized=False, kvs=False)
+    w = GGUFWriter(tmp_path / "q.gguf", "x")
+    w.add_tensor("k", np.zeros((1, 144), np.uint8), raw_dtype=QT.Q4_K)
+    w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+    r = run("convert", tmp_path / "q.gguf", out, "--big-endian", check=False)
+    assert r.returncode == 2
+    assert 'tensor "k"' in r.stderr and "big-endian" in r.stderr
+    assert not out.exists()
+
+
+def test_gguf_safetensors_gguf_round_trip(tmp_path):
+    src, st, back = tmp_path / "all.gguf", tmp_path / "mid.safetensors", tmp_path / "back.gguf"
+    write_gguf(src, quantized=False)
+    # NaN payloads and -0.0 must survive too
+    convert(src, st)
+    from safetensors import safe_open
+    with safe_open(st, "np") as f:
+        md = f.metadata()
+    enc = json.loads(md["gguf:t.u64"])
+    assert enc["type"] == "UINT64" and int(enc["value"]) == 2**64 - 1
+    assert json.loads(md["gguf:a.str"])["value"] == ["a", "", "ünï"]
+    convert(st, back)
+    assert kv_list(back) == kv_list(src)
+    want = {t[0]: t[1:4] for t in tensor_list(src)}
+    got = {t[0]: t[1:4] for t in tensor_list(back)}
+    assert got == want
+
+
+def test_safetensors_metadata_kept_under_namespace(tmp_path):
+    from safetensors.numpy import save_file
+    st, out, again = tmp_path / "m.safetensors", tmp_path / "m.gguf", tmp_path / "again.safetensors"
+    save_file({"w": np.ones((2, 2), np.float32)}, st, metadata={"format": "pt", "note": "x"})
+    convert(st, out)
+    kv = kv_values(out)
+    assert kv["safetensors.metadata.format"][1] == "pt"
+    assert kv["general.name"][1] == "m"  # default from the file name
+    convert(out, again)
+    from safetensors import safe_open
+    with safe_open(again, "np") as f:
+        md = f.metadata()
+    assert md["format"] == "pt" and md["note"] == "x"
+
+
+def split_names(prefix, n):
+    return [f"{prefix}-{i:05d}-of-{n:05d}.gguf" for i in range(1, n + 1)]
+
+
+@pytest.mark.parametrize("opts,writer_kw", [
+    (["--split-max-tensors", "5"], {"split_max_tensors": 5}),
+    (["--split-max-size", "10000"], {"split_max_size": 10000}),
+    (["--split-max-size", "10000", "--no-tensor-first-split"],
+     {"split_max_size": 10000, "small_first_shard": True}),
+])
+def test_split_output_matches_ggufwriter(tmp_path, opts, writer_kw):
+    src = tmp_path / "tiny.gguf"
+    tiny_llama(src)
+    (tmp_path / "ref").mkdir()
+    tiny_llama(tmp_path / "ref" / "model.gguf", **writer_kw)
+    ref = sorted(p.name for p in (tmp_path / "ref").iterdir())
+    assert len(ref) > 1
+    convert(src, tmp_path / "model.gguf", *opts)
+    got = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("model-"))
+    assert got == ref == split_names("model", len(ref))
+    for name in ref:
+        assert read(tmp_path / name) == read(tmp_path / "ref" / name), name
+    first = kv_values(tmp_path / ref[0])
+    assert first["split.no"] == ((int(VT.UINT16),), 0)
+    assert first["split.count"] == ((int(VT.UINT16),), len(ref))
+    assert first["split.tensors.count"] == ((int(VT.INT32),), 12)
+    assert set(kv_values(tmp_path / ref[1])) == {"split.no", "split.count",
+                                                 "split.tensors.count"}
+    # tensorport reads the set as one model
+    info = inspect_json(tmp_path / ref[0])
+    assert len(info["tensors"]) == 12 and len(info["files"]) == len(ref)
+
+
+def llama_tool(name):
+    p = os.path.join(LLAMA_BIN, name)
+    if not os.access(p, os.X_OK):
+        pytest.skip(f"{name} not found in {LLAMA_BIN}")
+    return p
+
+
+@pytest.fixture(scope="module")
+def llama_loader(tmp_path_factory):
+    """Compiles a small libllama loader (llama_model_load_from_file)."""
+    inc = [os.path.join(LLAMA_CPP_DIR, "include"), os.path.join(LLAMA_CPP_DIR, "ggml", "include")]
+    if not os.path.exists(os.path.join(LLAMA_BIN, "libllama.so")) or not shutil.which("cc"):
+        pytest.skip("libllama.so or a C compiler is missing")
+    d = tmp_path_factory.mktemp("loader")
+    src = d / "load.c"
+    src.write_text(r"""
+#include <stdio.h>
+#include "llama.h"
+static void quiet(enum ggml_log_level l, const char *t, void *u) {
+  (void)u; if (l == GGML_LOG_LEVEL_ERROR) fputs(t, stderr);
+}
+int main(int argc, char **argv) {
+  struct llama_model_params mp;
+  struct llama_model *m;
+  if (argc != 2) return 2;
+  llama_log_set(quiet, NULL);
+  llama_backend_init();
+  mp = llama_model_default_params();
+  mp.check_tensors = 1;
+  m = llama_model_load_from_file(argv[1], mp);
+  if (!m) return 1;
+  printf("loaded %llu parameters\n", (unsigned long long)llama_model_n_params(m));
+  llama_model_free(m);
+  llama_backend_free();
+  return 0;
+}
+""")
+    exe = d / "load"
+    r = subprocess.run(["cc", "-O1", *[f"-I{i}" for i in inc], str(src), f"-L{LLAMA_BIN}",
+                        "-lllama", "-lggml", "-lggml-base", f"-Wl,-rpath,{LLAMA_BIN}",
+                        "-o", str(exe)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot build the libllama loader: {r.stderr[-500:]}")
+    return str(exe)
+
+
+def test_split_loads_in_llama_and_merges(tmp_path, llama_loader):
+    src = tmp_path / "tiny.gguf"
+    tiny_llama(src)
+    r = subprocess.run([llama_loader, str(src)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    want = r.stdout
+    convert(src, tmp_path / "split.gguf", "--split-max-tensors", "4", "--no-tensor-first-split")
+    parts = split_names(str(tmp_path / "split"), 4)
+    assert all(os.path.exists(p) for p in parts)
+    r = subprocess.run([llama_loader, parts[0]], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == want
+    merged = tmp_path / "merged.gguf"
+    r = subprocess.run([llama_tool("llama-gguf-split"), "--merge", parts[0], str(merged)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert [t[:4] for t in tensor_list(merged)] == [t[:4] for t in tensor_list(src)]
+    r = subprocess.run([llama_loader, str(merged)], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout == want, r.stderr
+    # and tensorport reads llama-gguf-split's merge (split.count = 0)
+    assert len(inspect_json(merged)["tensors"]) == 12
+
+
+def test_reads_llama_gguf_split_output(tmp_path):
+    tool = llama_tool("llama-gguf-split")
+    src = tmp_path / "tiny.gguf"
+    tiny_llama(src)
+    r = subprocess.run([tool, "--split", "--split-max-tensors", "5", str(src),
+                        str(tmp_path / "s")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    info = inspect_json(tmp_path / "s-00001-of-00003.gguf")
+    assert len(info["files"]) == 3 and len(info["tensors"]) == 12
+    out = tmp_path / "back.gguf"
+    convert(tmp_path / "s-00001-of-00003.gguf", out)
+    assert [t[:4] for t in tensor_list(out)] == [t[:4] for t in tensor_list(src)]
+    assert "split.count" not in kv_values(out)
+
+
+def test_meta_edit(tmp_path, llama_loader):
+    src = tmp_path / "tiny.gguf"
+    tiny_llama(src)
+    before = tensor_list(src)
+    run("meta", src, "--no-sync", "--set", "general.name=str:edited: yes",
+        "--set", "llama.context_length=int:128", "--set", "x.flag=bool:true",
+        "--set", "x.f=f64:0.25", "--delete", "llama.rope.dimension_count")
+    kv = kv_values(src)
+    assert kv["general.name"] == ((int(VT.STRING),), "edited: yes")
+    assert kv["llama.context_length"] == ((int(VT.UINT32),), 128)
+    assert kv["x.flag"] == ((int(VT.BOOL),), True)
+    assert kv["x.f"] == ((int(VT.FLOAT64),), 0.25)
+    assert "llama.rope.dimension_count" not in kv
+    assert list(kv)[:2] == ["general.architecture", "llama.context_length"]
+    assert [t[:4] for t in tensor_list(src)] == [t[:4] for t in before]
+    r = subprocess.run([llama_loader, str(src)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    # a type the key cannot hold is refused and the file is unchanged
+    data = read(src)
+    r = run("meta", src, "--set", "llama.block_count=u8:300", check=False)
+    assert r.returncode != 0
+    assert read(src) == data

@@ -1,0 +1,70 @@
+"""Peak memory of a conversion must not grow with the model's size.
+
+Converts a 200 MiB and a 2 GiB F32 SafeTensors file to F16 and compares the
+peak resident set size of the two runs (measured by the kernel for the child
+process). The documented bound (docs/ARCHITECTURE.md) is a few chunk buffers
+per worker plus per-tensor bookkeeping: well under 64 MiB here.
+"""
+import json
+import os
+import resource
+import struct
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tphelpers import tensorport_bin
+
+MiB = 1 << 20
+
+
+def write_f32_model(path: Path, total_bytes: int, tensor_bytes: int = 64 * MiB) -> None:
+    """Writes a SafeTensors file of F32 tensors totalling total_bytes, one
+    tensor at a time so the test itself stays small in memory."""
+    n = total_bytes // tensor_bytes
+    rows = tensor_bytes // 4 // 4096
+    header = {}
+    off = 0
+    for i in range(n):
+        header[f"layer.{i:04d}.weight"] = {"dtype": "F32", "shape": [rows, 4096],
+                                           "data_offsets": [off, off + tensor_bytes]}
+        off += tensor_bytes
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    rng = np.random.default_rng(1)
+    block = rng.standard_normal(tensor_bytes // 4, dtype=np.float32).tobytes()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for _ in range(n):
+            f.write(block)
+
+
+def peak_rss_mib(args) -> float:
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert os.waitstatus_to_exitcode(status) == 0, err
+    return usage.ru_maxrss / 1024.0  # Linux reports KiB
+
+
+@pytest.mark.skipif(os.statvfs("/tmp").f_bavail * os.statvfs("/tmp").f_frsize < 8 << 30,
+                    reason="needs 8 GiB of free disk space")
+def test_peak_rss_does_not_grow_with_model_size(tmp_path):
+    tp = tensorport_bin()
+    small, big = tmp_path / "small.safetensors", tmp_path / "big.safetensors"
+    write_f32_model(small, 200 * MiB, 8 * MiB)
+    write_f32_model(big, 2048 * MiB, 64 * MiB)
+    rss = {}
+    for name, src in (("small", small), ("big", big)):
+        out = tmp_path / f"{name}-f16.safetensors"
+        rss[name] = peak_rss_mib([tp, "convert", str(src), str(out), "--type", "f16",
+                                  "--threads", "2", "--no-sync", "--quiet"])
+        assert out.stat().st_size > 0
+        out.unlink()
+    print(f"peak RSS: 200 MiB model {rss['small']:.1f} MiB, 2 GiB model {rss['big']:.1f} MiB")
+    assert rss["big"] < 64, rss
+    assert rss["big"] < rss["small"] + 16, rss
