@@ -53,9 +53,10 @@ const char cli_help_convert[] =
     "Types:\n"
     "      --type TYPE              element type of the output tensors,\n"
     "                               case-insensitive (f32, f16, bf16, q8_0,\n"
-    "                               q4_k, ...); for GGUF also a file-type\n"
-    "                               preset such as Q4_K_M; aliases --dtype\n"
-    "                               and --outtype\n"
+    "                               q4_k, ...); for GGUF outputs also a\n"
+    "                               file-type preset (Q4_K_M, Q6_K, Q8_0,\n"
+    "                               ...), which wins over the type of the\n"
+    "                               same name; aliases --dtype, --outtype\n"
     "      --output-tensor-type TYPE    GGUF: type of output.weight\n"
     "      --token-embedding-type TYPE  GGUF: type of token_embd.weight\n"
     "      --tensor-type REGEX=TYPE     GGUF: type of the tensors whose\n"
@@ -172,26 +173,46 @@ static void note_gguf_only(convert_args *a, int id) {
 /*
  * The single place where --type is interpreted.
  *
- * PRESETS: when tensorport.h declares tp_ftype_from_name (GGUF file-type
- * presets such as Q4_K_M), try it first here, as llama-quantize does, so
- * that "Q8_0" means the preset (norms kept in F32) rather than a blanket
- * element type:
- *
- *     tp_ftype ft;
- *     if (tp_ftype_from_name(s, &ft) == TP_OK) {
- *       o->ftype = (int)ft;
- *       o->type = -1;
- *       return 0;
- *     }
+ * A GGUF file-type preset (tp_ftype_from_name: Q4_K_M, Q8_0, F16, ...) is
+ * tried first, as llama-quantize does, so that "Q8_0" means the preset
+ * (norms kept in F32) rather than a blanket element type. A name that is
+ * also an element type (F16, BF16, Q8_0, ...) sets the type as well: the
+ * library uses presets for GGUF targets only, and other targets need the
+ * type. A preset-only name (Q4_K_M) for a non-GGUF target is refused once
+ * the target format is known (check_preset_target).
  */
 static int apply_type_option(const char *opt, const char *s,
                              tp_convert_options *o) {
+  int ft;
   tp_type t;
+  tp_status st = tp_ftype_from_name(s, &ft);
+  int is_type = tp_type_from_name(s, &t) == TP_OK;
+  if (st == TP_EUNSUPPORTED) {
+    /* a known preset this build cannot produce: the library says why */
+    cli_error("%s %s: %s", opt, s, tp_last_error());
+    return -2;
+  }
+  if (st == TP_OK) {
+    o->ftype = ft;
+    o->type = is_type ? (int)t : -1;
+    return 0;
+  }
   if (cli_parse_type(opt, s, &t))
     return -1;
   o->type = (int)t;
   o->ftype = -1;
   return 0;
+}
+
+/* Returns 0, or the exit status when a preset was asked of a target that
+ * has no presets. */
+static int check_preset_target(const convert_args *a, tp_format fmt) {
+  if (a->o.ftype < 0 || a->o.type >= 0 || fmt == TP_FORMAT_GGUF)
+    return 0;
+  cli_error("--type %s is a GGUF file-type preset; %s output needs an "
+            "element type (f32, f16, bf16, ...)",
+            tp_ftype_name(a->o.ftype), tp_format_name(fmt));
+  return CLI_EXIT_USAGE;
 }
 
 static int add_tensor_type_rule(convert_args *a, const char *opt,
@@ -284,10 +305,14 @@ static int parse_args(convert_args *a, int argc, char **argv) {
       if (cli_parse_format(on, v, &a->o.to))
         return CLI_EXIT_USAGE;
       break;
-    case OPT_TYPE:
-      if (apply_type_option(on, v, &a->o))
+    case OPT_TYPE: {
+      int r2 = apply_type_option(on, v, &a->o);
+      if (r2 == -2)
+        return CLI_EXIT_INPUT; /* unsupported preset, as TP_EUNSUPPORTED */
+      if (r2)
         return CLI_EXIT_USAGE;
       break;
+    }
     case OPT_OUTFILE:
       if (a->out && strcmp(a->out, v))
         return cli_usage_error("%s given twice", on);
@@ -395,7 +420,7 @@ static int parse_args(convert_args *a, int argc, char **argv) {
 /* ---- the plan --------------------------------------------------------------- */
 
 static void print_plan_text(FILE *f, tp_plan *plan, const tp_model *m,
-                            const char *in, const char *out) {
+                            const char *in, const char *out, int ftype) {
   size_t n = tp_plan_tensor_count(plan), nf = tp_plan_file_count(plan);
   size_t wname = 4, wtypes = 5, wshape = 5, wbytes = 5, wfile = 4;
   uint64_t total = 0;
@@ -417,9 +442,12 @@ static void print_plan_text(FILE *f, tp_plan *plan, const tp_model *m,
                          (unsigned long long)t.dst_nbytes);
     wbytes = l > wbytes ? l : wbytes;
   }
-  fprintf(f, "plan: %s (%s) -> %s (%s), %zu tensor%s\n", in,
+  fprintf(f, "plan: %s (%s) -> %s (%s", in,
           tp_format_name(tp_model_format(m)), out,
-          tp_format_name(tp_plan_format(plan)), n, n == 1 ? "" : "s");
+          tp_format_name(tp_plan_format(plan)));
+  if (ftype >= 0 && tp_plan_format(plan) == TP_FORMAT_GGUF)
+    fprintf(f, ", preset %s", tp_ftype_name(ftype));
+  fprintf(f, "), %zu tensor%s\n", n, n == 1 ? "" : "s");
   fprintf(f, "  %-*s  %-*s  %-*s  %*s", (int)wname, "name", (int)wtypes,
           "types", (int)wshape, "shape", (int)wbytes, "bytes");
   if (nf > 1)
@@ -482,6 +510,10 @@ static json_t *head_json(const convert_args *a, tp_plan *plan,
   json_object_set_new(out, "path", cli_json_string(a->out, strlen(a->out)));
   json_object_set_new(out, "format",
                       json_string(tp_format_name(tp_plan_format(plan))));
+  json_object_set_new(out, "preset",
+                      a->o.ftype >= 0 && tp_plan_format(plan) == TP_FORMAT_GGUF
+                          ? json_string(tp_ftype_name(a->o.ftype))
+                          : json_null());
   json_object_set_new(root, "input", in);
   json_object_set_new(root, "output", out);
   return root;
@@ -549,9 +581,9 @@ static void print_summary(tp_plan *plan, const tp_convert_result *res) {
              res->verify_lossless_identical == 1 ? "" : "s");
   } else if (res->verified) {
     cli_fmt_stat(e1, sizeof e1, res->verify_max_abs_err);
-    cli_fmt_stat(e2, sizeof e2, res->verify_max_rel_err);
+    cli_fmt_stat(e2, sizeof e2, res->verify_max_rel_rmse);
     cli_info("verified: %llu lossless tensor%s bit-identical; %llu lossy "
-             "(max abs error %s, max rel error %s)",
+             "(max abs error %s, worst relative RMS error %s)",
              (unsigned long long)res->verify_lossless_identical,
              res->verify_lossless_identical == 1 ? "" : "s",
              (unsigned long long)res->verify_lossy, e1, e2);
@@ -574,6 +606,8 @@ static json_t *result_json(const convert_args *a, tp_plan *plan,
                         cli_json_double(res->verify_max_abs_err));
     json_object_set_new(v, "max_rel_err",
                         cli_json_double(res->verify_max_rel_err));
+    json_object_set_new(v, "max_rel_rmse",
+                        cli_json_double(res->verify_max_rel_rmse));
     json_object_set_new(root, "verify", v);
   } else {
     json_object_set_new(root, "verify", json_null());
@@ -621,6 +655,13 @@ static int run(convert_args *a) {
     return rc;
   }
 
+  rc = check_preset_target(a, tp_plan_format(plan));
+  if (rc) {
+    tp_plan_free(plan);
+    tp_model_free(m);
+    return rc;
+  }
+
   if (tp_plan_format(plan) != TP_FORMAT_GGUF && a->n_gguf_only) {
     char list[256] = "";
     for (size_t i = 0; i < a->n_gguf_only; i++) {
@@ -639,7 +680,7 @@ static int run(convert_args *a) {
       cli_json_print(stdout, doc);
       json_decref(doc);
     } else {
-      print_plan_text(stdout, plan, m, a->in, a->out);
+      print_plan_text(stdout, plan, m, a->in, a->out, a->o.ftype);
     }
     tp_plan_free(plan);
     tp_model_free(m);
@@ -647,7 +688,7 @@ static int run(convert_args *a) {
   }
 
   if (g_cli.verbosity >= 2)
-    print_plan_text(stderr, plan, m, a->in, a->out);
+    print_plan_text(stderr, plan, m, a->in, a->out, a->o.ftype);
   if (cli_signal_received()) {
     tp_plan_free(plan);
     tp_model_free(m);

@@ -86,6 +86,7 @@ static json_t *stats_json(const tp_compare_stats *s) {
   json_object_set_new(o, "max_abs_err", cli_json_double(s->max_abs_err));
   json_object_set_new(o, "max_rel_err", cli_json_double(s->max_rel_err));
   json_object_set_new(o, "rmse", cli_json_double(s->rmse));
+  json_object_set_new(o, "rel_rmse", cli_json_double(s->rel_rmse));
   json_object_set_new(o, "n_nan_mismatch", cli_json_u64(s->n_nan_mismatch));
   return o;
 }
@@ -144,15 +145,18 @@ static json_t *diff_json(const tp_diff *d, const tp_model *a,
 }
 
 static void print_stats(const tp_compare_stats *s, uint64_t nelements) {
-  char e1[32], e2[32];
+  char e1[32], e2[32], e3[32];
   if (s->identical) {
     fputs("  values identical", stdout);
     return;
   }
   cli_fmt_stat(e1, sizeof e1, s->max_abs_err);
   cli_fmt_stat(e2, sizeof e2, s->max_rel_err);
-  printf("  max abs err %s, max rel err %s, %llu of %llu differ", e1, e2,
-         (unsigned long long)s->n_different, (unsigned long long)nelements);
+  cli_fmt_stat(e3, sizeof e3, s->rel_rmse);
+  printf("  max abs err %s, max rel err %s, rel RMS err %s, %llu of %llu "
+         "differ",
+         e1, e2, e3, (unsigned long long)s->n_different,
+         (unsigned long long)nelements);
   if (s->n_nan_mismatch)
     printf(", %llu NaN in one side only",
            (unsigned long long)s->n_nan_mismatch);

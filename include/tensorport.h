@@ -459,6 +459,8 @@ typedef struct tp_compare_stats {
   double max_abs_err;
   double max_rel_err;
   double rmse;
+  double rel_rmse;         /**< rmse / root mean square of the reference:
+                                the usual quantization quality figure */
   uint64_t n_nan_mismatch; /**< NaN in one side only */
 } tp_compare_stats;
 
@@ -472,6 +474,7 @@ typedef struct tp_convert_result {
   uint64_t verify_lossy;   /**< lossy tensors compared by statistics */
   double verify_max_abs_err;
   double verify_max_rel_err;
+  double verify_max_rel_rmse; /**< worst relative RMS error of a lossy tensor */
 } tp_convert_result;
 
 /** Executes a plan: writes every output file through a temporary file beside

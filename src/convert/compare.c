@@ -15,6 +15,7 @@ void tp_stats_add(tp_stats_acc *a, const double *x, const double *y, size_t n) {
     double xi = x[i], yi = y[i], d;
     int xn = isnan(xi), yn = isnan(yi);
     a->count++;
+    if (!xn && !isinf(xi)) a->sum_sq_ref += xi * xi;
     if (xn || yn) {
       if (xn != yn) {
         a->n_nan_mismatch++;
@@ -42,6 +43,7 @@ void tp_stats_merge(tp_stats_acc *into, const tp_stats_acc *from) {
   if (from->max_abs > into->max_abs) into->max_abs = from->max_abs;
   if (from->max_rel > into->max_rel) into->max_rel = from->max_rel;
   into->sum_sq += from->sum_sq;
+  into->sum_sq_ref += from->sum_sq_ref;
 }
 
 void tp_stats_finish(const tp_stats_acc *a, tp_compare_stats *out) {
@@ -52,6 +54,8 @@ void tp_stats_finish(const tp_stats_acc *a, tp_compare_stats *out) {
   out->max_abs_err = a->max_abs;
   out->max_rel_err = a->max_rel;
   out->rmse = a->count ? sqrt(a->sum_sq / (double)a->count) : 0.0;
+  out->rel_rmse = a->sum_sq_ref > 0 ? sqrt(a->sum_sq / a->sum_sq_ref)
+                  : (a->sum_sq > 0 ? INFINITY : 0.0);
 }
 
 /* Widening pairs only; everything else may round. */

@@ -12,7 +12,8 @@ typedef struct tp_stats_acc {
   uint64_t n_nan_mismatch;
   double max_abs;
   double max_rel;
-  double sum_sq;
+  double sum_sq;     /* squared errors */
+  double sum_sq_ref; /* squared reference values (finite ones) */
 } tp_stats_acc;
 
 void tp_stats_init(tp_stats_acc *a);

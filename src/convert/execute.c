@@ -341,6 +341,7 @@ static void fill_verify_result(exec_ctx *c, tp_convert_result *r) {
       r->verify_lossy++;
       if (s.max_abs_err > r->verify_max_abs_err) r->verify_max_abs_err = s.max_abs_err;
       if (s.max_rel_err > r->verify_max_rel_err) r->verify_max_rel_err = s.max_rel_err;
+      if (s.rel_rmse > r->verify_max_rel_rmse) r->verify_max_rel_rmse = s.rel_rmse;
     }
   }
 }

@@ -44,8 +44,9 @@ tp_status tp_gguf_open(tp_model **out, const char *path,
 tp_status tp_safetensors_open_infile(tp_model **out, tp_infile *f);
 tp_status tp_gguf_open_infile(tp_model **out, tp_infile *f);
 
-/* Appends the tensors and metadata of one SafeTensors file to an existing
- * model (used by the folder reader for each shard). */
+/* Appends the tensors of one SafeTensors file to an existing model (used by
+ * the folder reader for each shard); only the model's first file contributes
+ * metadata. */
 tp_status tp_safetensors_read_into(tp_model *m, const char *path,
                                    const tp_open_options *opts);
 

@@ -23,6 +23,9 @@ struct tp_plan;
 /* llama.cpp's GGUF_MAX_STRING_LENGTH / GGUF_MAX_ARRAY_ELEMENTS (1 GiB) */
 #define TP_GGUF_MAX_STRING (1ull << 30)
 #define TP_GGUF_MAX_ARRAY (1ull << 30)
+/* KVs per file: real files have a few dozen; the cap bounds the memory a
+ * header of millions of tiny KVs would cost (TP_ELIMIT above it) */
+#define TP_GGUF_MAX_KV 1000000u
 /* key length limit from the GGUF specification */
 #define TP_GGUF_MAX_KEY 65535u
 /* ggml type ids 0..42 exist (some removed); everything above is invalid */

@@ -150,7 +150,7 @@ static tp_status rd_string(rd *r, tp_string *out, const char *what) {
                    "%s length %" PRIu64 " exceeds the remaining file size (%"
                    PRIu64 " bytes at offset %" PRIu64 ")",
                    what, len, rd_remain(r), r->pos);
-  if (len > TP_GGUF_MAX_STRING)
+  if (len > TP_GGUF_MAX_STRING || len >= SIZE_MAX)
     return rd_fail(r, TP_ELIMIT,
                    "%s length %" PRIu64 " exceeds the limit (%llu bytes)",
                    what, len, (unsigned long long)TP_GGUF_MAX_STRING);
@@ -235,7 +235,7 @@ static tp_status rd_array(rd *r, tp_arena *a, tp_value *v) {
                      "string array count %" PRIu64 " exceeds what the "
                      "remaining %" PRIu64 " bytes can hold",
                      count, rd_remain(r));
-    if (count > TP_GGUF_MAX_ARRAY)
+    if (count > TP_GGUF_MAX_ARRAY || count > SIZE_MAX / sizeof *arr)
       return rd_fail(r, TP_ELIMIT,
                      "array count %" PRIu64 " exceeds the limit (%llu)", count,
                      (unsigned long long)TP_GGUF_MAX_ARRAY);
@@ -262,7 +262,7 @@ static tp_status rd_array(rd *r, tp_arena *a, tp_value *v) {
                      count, value_type_name(et),
                      count <= UINT64_MAX / esz ? count * esz : UINT64_MAX,
                      rd_remain(r));
-    if (count > TP_GGUF_MAX_ARRAY)
+    if (count > TP_GGUF_MAX_ARRAY || count > SIZE_MAX / esz)
       return rd_fail(r, TP_ELIMIT,
                      "array count %" PRIu64 " exceeds the limit (%llu)", count,
                      (unsigned long long)TP_GGUF_MAX_ARRAY);
@@ -581,6 +581,11 @@ tp_status tp_gguf_parse_file(tp_model *m, uint32_t file_index,
                  "n_tensors %" PRIu64 " exceeds what the remaining %" PRIu64
                  " bytes can hold",
                  n_tensors, rd_remain(&r));
+    goto done;
+  }
+  if (n_kv > TP_GGUF_MAX_KV) {
+    st = rd_fail(&r, TP_ELIMIT, "n_kv %" PRIu64 " exceeds the limit (%u)", n_kv,
+                 TP_GGUF_MAX_KV);
     goto done;
   }
   if (n_tensors > TP_MAX_TENSORS ||

@@ -458,8 +458,8 @@ static tp_status decode_key(st_header *h, size_t ks, size_t ke,
 /* One "key": value member of the top-level object. */
 static tp_status add_member(st_header *h, size_t ks, size_t ke, size_t vs,
                             size_t ve) {
-  const char *name;
-  size_t nlen;
+  const char *name = NULL;
+  size_t nlen = 0;
   json_t *v;
   json_error_t err;
   tp_status st = decode_key(h, ks, ke, &name, &nlen);

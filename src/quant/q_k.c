@@ -251,7 +251,10 @@ void tp_qk_scales_q2_k(const tp_qk_sub *sub, uint8_t *y, float *dq,
   if (max_min > 0) {
     float iscale = 15.0f / max_min;
     for (j = 0; j < 16; j++) {
-      int l = tp_nearest_int(iscale * sub[j].min);
+      /* unsigned shift: the same bits as upstream's int shift, without
+       * undefined behaviour should l ever be negative (it cannot for finite
+       * input) */
+      unsigned l = (unsigned)tp_nearest_int(iscale * sub[j].min);
       scales[j] = (uint8_t)(scales[j] | (l << 4));
     }
     tp_store_le16(y + 82, qk_h(max_min / 15.0f));

@@ -13,7 +13,8 @@
 #include "../base/base.h"
 
 /* True when tp_quantize supports t (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K,
- * TQ1_0, TQ2_0, MXFP4, plus the helpers Q8_1/Q8_K). */
+ * TQ1_0, TQ2_0, MXFP4, NVFP4, Q1_0, Q2_0, plus the helpers Q8_1/Q8_K); the
+ * IQ types are decode-only. */
 bool tp_quant_can_quantize(tp_type t);
 /* True when tp_dequantize supports t (every ggml block type). */
 bool tp_quant_can_dequantize(tp_type t);

@@ -453,3 +453,20 @@ def test_meta_edit(tmp_path, llama_loader):
     r = run("meta", src, "--set", "llama.block_count=u8:300", check=False)
     assert r.returncode != 0
     assert read(src) == data
+
+
+def test_meta_edit_safetensors(tmp_path):
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+    p = tmp_path / "e.safetensors"
+    want = {"b": np.ones((2, 3), np.float32), "a": np.arange(4, dtype=np.int64)}
+    save_file(want, p, metadata={"format": "pt", "x": "1"})
+    run("meta", p, "--no-sync", "--set", "y=str:hello: world", "--delete", "x")
+    with safe_open(p, "np") as f:
+        assert f.metadata() == {"format": "pt", "y": "hello: world"}
+        for k, v in want.items():
+            assert np.array_equal(f.get_tensor(k), v)
+    data = read(p)
+    r = run("meta", p, "--set", "y=int:3", check=False)
+    assert r.returncode != 0 and "strings" in r.stderr
+    assert read(p) == data

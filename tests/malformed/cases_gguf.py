@@ -146,6 +146,9 @@ CASES = [
     Case("gguf_n_tensors_over_limit",
          {M: Sparse(4_000_001 * 25 + 64, header_only(4_000_001, 0))}, 4,
          r"n_tensors 4000001 exceeds the limit"),
+    Case("gguf_n_kv_over_limit",
+         {M: Sparse(1_000_001 * 14 + 64, header_only(0, 1_000_001))}, 4,
+         r"n_kv 1000001 exceeds the limit \(1000000\)"),
     # ---- KVs (rows 23, 24, 33) ----------------------------------------------
     Case("gguf_kv_string_len_2p40",
          {M: header_only(0, 1, lambda g: g.s("general.name").p("I", STR).p("Q", 2**40))},

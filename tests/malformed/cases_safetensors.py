@@ -24,6 +24,14 @@ def one(json_text: str, data_len: int) -> dict:
 
 GOOD = st_file({"a": ("F32", [2, 2]), "b": ("F16", [3])})
 
+
+def many(n: int) -> bytes:
+    """n one-byte tensors (row 19, scaled down to stay fast under ASan)."""
+    parts = ['"t%06d":{"dtype":"U8","shape":[1],"data_offsets":[%d,%d]}' % (i, i, i + 1)
+             for i in range(n)]
+    return st_raw("{" + ",".join(parts) + "}", bytes(n))
+
+
 CASES = [
     # ---- row 1: sizes -----------------------------------------------------------
     Case("empty_file", {F: b""}, 2, r"empty file|too small"),
@@ -139,6 +147,7 @@ CASES = [
          one('{"__metadata__":null,"s":{"dtype":"F64","shape":[],"data_offsets":[0,8],'
              '"extra":{"x":[1,2]}}}', 8), 0, r""),
     Case("accept_empty_header", {F: st_raw("{}      ")}, 0, r""),
+    Case("accept_50k_tensors", {F: many(50_000)}, 0, r""),
 ]
 
 # ---- HF folders (security.md §6, "HF directory" rows) --------------------------

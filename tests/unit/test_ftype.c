@@ -1,0 +1,644 @@
+/*
+ * test_ftype.c - unit tests of the GGUF file-type presets (convert/ftype.c):
+ * preset names and numbers, use_more_bits, llama-quantize's tensor order,
+ * the mixture rules on in-memory models (ggml-types.md §12.3's worked
+ * example, Q3_K_M / Q2_K / 8-expert attn_v rules), shape fallbacks, the
+ * per-tensor options, the plain --type path and the general.file_type keys.
+ * Plans are built on models that exist only in memory: nothing is read or
+ * written. Byte equality with llama-quantize itself is
+ * tests/interop/test_llama_quantize.py.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert/ftype.h"
+#include "convert/plan.h"
+#include "model/model.h"
+
+#define OUT_PATH "/nonexistent-tp-ftype-test/out.gguf"
+
+/* ---- names and numbers ----------------------------------------------------- */
+
+static void test_names(void **state) {
+  static const struct {
+    const char *name;
+    int ftype;
+  } ok[] = {
+      {"Q4_K_M", 15}, {"q4_k_m", 15}, {"Q4_K", 15},   {"q4_k_s", 14},
+      {"Q5_K_M", 17}, {"Q5_K", 17},   {"Q5_K_S", 16}, {"Q3_K", 12},
+      {"Q3_K_S", 11}, {"Q3_K_M", 12}, {"q3_k_l", 13}, {"Q2_K", 10},
+      {"Q6_K", 18},   {"Q8_0", 7},    {"Q4_0", 2},    {"Q4_1", 3},
+      {"Q5_0", 8},    {"Q5_1", 9},    {"F16", 1},     {"bf16", 32},
+      {"F32", 0},     {"TQ1_0", 36},  {"tq2_0", 37},  {"MXFP4_MOE", 38},
+      {"15", 15},     {"0", 0},       {"7", 7},       {"32", 32},
+  };
+  size_t i;
+  int ft;
+  (void)state;
+  for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    ft = -5;
+    assert_int_equal(tp_ftype_from_name(ok[i].name, &ft), TP_OK);
+    assert_int_equal(ft, ok[i].ftype);
+  }
+  /* known to llama-quantize, refused with a reason (and the value) */
+  ft = -5;
+  assert_int_equal(tp_ftype_from_name("IQ2_XXS", &ft), TP_EUNSUPPORTED);
+  assert_int_equal(ft, 19);
+  assert_non_null(strstr(tp_last_error(), "importance matrix"));
+  assert_int_equal(tp_ftype_from_name("iq4_nl", &ft), TP_EUNSUPPORTED);
+  assert_int_equal(ft, 25);
+  assert_non_null(strstr(tp_last_error(), "IQ4_NL"));
+  assert_int_equal(tp_ftype_from_name("Q2_K_S", &ft), TP_EUNSUPPORTED);
+  assert_int_equal(ft, 21);
+  assert_int_equal(tp_ftype_from_name("IQ3_M", &ft), TP_EUNSUPPORTED);
+  assert_int_equal(tp_ftype_from_name("23", &ft), TP_EUNSUPPORTED);
+  assert_int_equal(ft, 23);
+  /* element types that are not presets, retired and unknown values */
+  assert_int_equal(tp_ftype_from_name("MXFP4", &ft), TP_ENOTFOUND);
+  assert_int_equal(tp_ftype_from_name("NVFP4", &ft), TP_ENOTFOUND);
+  assert_int_equal(tp_ftype_from_name("39", &ft), TP_ENOTFOUND);
+  assert_int_equal(tp_ftype_from_name("4", &ft), TP_ENOTFOUND);
+  assert_int_equal(tp_ftype_from_name("", &ft), TP_ENOTFOUND);
+  assert_int_equal(tp_ftype_from_name("15x", &ft), TP_ENOTFOUND);
+  assert_int_equal(tp_ftype_from_name("-15", &ft), TP_ENOTFOUND);
+  assert_int_equal(tp_ftype_from_name("Q4_K_MX", &ft), TP_ENOTFOUND);
+  assert_int_equal(tp_ftype_from_name("COPY", &ft), TP_ENOTFOUND);
+  assert_int_equal(tp_ftype_from_name(NULL, &ft), TP_EINVAL);
+}
+
+static void test_ftype_name(void **state) {
+  int v;
+  (void)state;
+  assert_string_equal(tp_ftype_name(15), "Q4_K_M");
+  assert_string_equal(tp_ftype_name(12), "Q3_K_M"); /* not the alias Q3_K */
+  assert_string_equal(tp_ftype_name(17), "Q5_K_M");
+  assert_string_equal(tp_ftype_name(0), "F32");
+  assert_string_equal(tp_ftype_name(38), "MXFP4_MOE");
+  assert_string_equal(tp_ftype_name(19), "IQ2_XXS");
+  assert_string_equal(tp_ftype_name(39), "NVFP4");
+  assert_string_equal(tp_ftype_name(1024), "GUESSED");
+  assert_string_equal(tp_ftype_name(5), "Q4_2");
+  assert_string_equal(tp_ftype_name(99), "?");
+  assert_string_equal(tp_ftype_name(-1), "?");
+  /* every preset name parses back to its value */
+  for (v = 0; v < 64; v++) {
+    const char *n = tp_ftype_name(v);
+    int ft = -1;
+    tp_status st;
+    if (tp_ftype_default_type(v) == TP_TYPE_COUNT) continue;
+    st = tp_ftype_from_name(n, &ft);
+    assert_true(st == TP_OK || st == TP_EUNSUPPORTED);
+    assert_int_equal(ft, v);
+  }
+  /* default types (ggml-types.md §12.2) and the reverse map */
+  assert_int_equal(tp_ftype_default_type(15), TP_TYPE_Q4_K);
+  assert_int_equal(tp_ftype_default_type(11), TP_TYPE_Q3_K);
+  assert_int_equal(tp_ftype_default_type(28), TP_TYPE_IQ2_XS);
+  assert_int_equal(tp_ftype_default_type(29), TP_TYPE_IQ2_S);
+  assert_int_equal(tp_ftype_default_type(22), TP_TYPE_IQ3_S);
+  assert_int_equal(tp_ftype_default_type(38), TP_TYPE_MXFP4);
+  assert_int_equal(tp_ftype_default_type(39), TP_TYPE_COUNT);
+  assert_int_equal(tp_ftype_for_type(TP_TYPE_Q4_K), 15);
+  assert_int_equal(tp_ftype_for_type(TP_TYPE_Q3_K), 12);
+  assert_int_equal(tp_ftype_for_type(TP_TYPE_Q2_K), 10);
+  assert_int_equal(tp_ftype_for_type(TP_TYPE_MXFP4), 38);
+  assert_int_equal(tp_ftype_for_type(TP_TYPE_F32), 0);
+  assert_int_equal(tp_ftype_for_type(TP_TYPE_F64), -1);
+}
+
+static void test_use_more_bits(void **state) {
+  int i, count = 0;
+  (void)state;
+  assert_false(tp_ftype_use_more_bits(0, 2));
+  assert_true(tp_ftype_use_more_bits(1, 2)); /* 1 >= 7*2/8 */
+  assert_false(tp_ftype_use_more_bits(0, 4));
+  assert_false(tp_ftype_use_more_bits(1, 4));
+  assert_true(tp_ftype_use_more_bits(2, 4)); /* (2 - 0) % 3 == 2 */
+  assert_true(tp_ftype_use_more_bits(3, 4)); /* 3 >= 7*4/8 */
+  /* 32 layers: 0-3, 28-31 and 6, 9, ..., 27 */
+  for (i = 0; i < 32; i++) count += tp_ftype_use_more_bits(i, 32);
+  assert_int_equal(count, 16);
+  assert_true(tp_ftype_use_more_bits(3, 32));
+  assert_false(tp_ftype_use_more_bits(4, 32));
+  assert_false(tp_ftype_use_more_bits(5, 32));
+  assert_true(tp_ftype_use_more_bits(6, 32));
+  assert_true(tp_ftype_use_more_bits(27, 32));
+  assert_false(tp_ftype_use_more_bits(26, 32));
+  assert_true(tp_ftype_use_more_bits(28, 32));
+}
+
+/* ---- order ------------------------------------------------------------------- */
+
+static void test_layer_of(void **state) {
+  (void)state;
+  assert_int_equal(tp_ftype_layer_of("blk.12.attn_q.weight"), 12);
+  assert_int_equal(tp_ftype_layer_of("blk.007.x"), 7);
+  assert_int_equal(tp_ftype_layer_of("blk. 7.x"), 7); /* %d skips spaces */
+  assert_int_equal(tp_ftype_layer_of("blk.5"), 5);
+  assert_int_equal(tp_ftype_layer_of("blk.-3.x"), -3);
+  assert_int_equal(tp_ftype_layer_of("blk.x.y"), -1);
+  assert_int_equal(tp_ftype_layer_of("output.weight"), -1);
+  assert_int_equal(tp_ftype_layer_of("xblk.1.y"), -1);
+  assert_int_equal(tp_ftype_layer_of("blk.99999999999999999999.x"), -1);
+}
+
+static void test_sort(void **state) {
+  static const char *const in[] = {
+      "token_embd.weight",     "blk.10.attn_q.weight", "blk.2.ffn_up.weight",
+      "output_norm.weight",    "blk.2.attn_q.weight",  "output.weight",
+      "blk.0.ffn_down.weight", "blk.10.attn_k.weight", "rope_freqs.weight",
+  };
+  static const char *const want[] = {
+      "output.weight",         "output_norm.weight",   "rope_freqs.weight",
+      "token_embd.weight",     "blk.0.ffn_down.weight", "blk.2.attn_q.weight",
+      "blk.2.ffn_up.weight",   "blk.10.attn_k.weight", "blk.10.attn_q.weight",
+  };
+  tp_plan_entry e[9];
+  size_t i;
+  (void)state;
+  memset(e, 0, sizeof e);
+  for (i = 0; i < 9; i++) {
+    e[i].name = in[i];
+    e[i].name_len = strlen(in[i]);
+    e[i].src = i;
+  }
+  tp_ftype_sort_entries(e, 9);
+  for (i = 0; i < 9; i++) assert_string_equal(e[i].name, want[i]);
+}
+
+/* ---- in-memory models ---------------------------------------------------------- */
+
+typedef struct spec {
+  tp_format fmt;
+  const char *arch;
+  unsigned n_layer, n_embd, n_ff, n_head, n_head_kv, n_vocab, n_expert;
+  int tied;      /* no output.weight */
+  tp_type mat;   /* matrices */
+  tp_type vec;   /* norms */
+} spec;
+
+static spec default_spec(void) {
+  spec s = {TP_FORMAT_GGUF, "llama", 2, 256, 256, 4, 4, 64, 0, 0,
+            TP_TYPE_F32, TP_TYPE_F32};
+  return s;
+}
+
+static void add(tp_model *m, const char *name, tp_type t, uint32_t ndim,
+                uint64_t d0, uint64_t d1, uint64_t d2) {
+  uint64_t shape[3];
+  shape[0] = d0;
+  shape[1] = d1;
+  shape[2] = d2;
+  assert_int_equal(tp_model_add_tensor(m, name, strlen(name), t, ndim, shape,
+                                       0, 0, NULL),
+                   TP_OK);
+}
+
+static void set_u32(tp_model *m, const char *arch, const char *k, uint32_t v) {
+  char key[128];
+  snprintf(key, sizeof key, "%s.%s", arch, k);
+  assert_int_equal(tp_meta_set_u32(&m->meta, key, v), TP_OK);
+}
+
+/* Tensors in converter order (not llama-quantize's). */
+static tp_model *make_model(const spec *s) {
+  tp_model *m;
+  unsigned i, kv = s->n_embd / s->n_head * s->n_head_kv;
+  char n[64];
+  assert_int_equal(tp_model_new(&m, s->fmt, "mem.gguf"), TP_OK);
+  assert_int_equal(tp_meta_set_str(&m->meta, "general.architecture", s->arch,
+                                   strlen(s->arch)),
+                   TP_OK);
+  /* a stale value the preset must replace and move to the end */
+  assert_int_equal(tp_meta_set_u32(&m->meta, "general.file_type", 1), TP_OK);
+  set_u32(m, s->arch, "block_count", s->n_layer);
+  set_u32(m, s->arch, "embedding_length", s->n_embd);
+  set_u32(m, s->arch, "feed_forward_length", s->n_ff);
+  set_u32(m, s->arch, "attention.head_count", s->n_head);
+  set_u32(m, s->arch, "attention.head_count_kv", s->n_head_kv);
+  if (s->n_expert) set_u32(m, s->arch, "expert_count", s->n_expert);
+  assert_int_equal(tp_meta_set_str(&m->meta, "general.name", "t", 1), TP_OK);
+  add(m, "token_embd.weight", s->mat, 2, s->n_vocab, s->n_embd, 0);
+  for (i = 0; i < s->n_layer; i++) {
+#define T(suffix, t, nd, a, b, c)                  \
+  snprintf(n, sizeof n, "blk.%u." suffix, i);      \
+  add(m, n, t, nd, a, b, c)
+    T("attn_norm.weight", s->vec, 1, s->n_embd, 0, 0);
+    T("attn_q.weight", s->mat, 2, s->n_embd, s->n_embd, 0);
+    T("attn_k.weight", s->mat, 2, kv, s->n_embd, 0);
+    T("attn_v.weight", s->mat, 2, kv, s->n_embd, 0);
+    T("attn_output.weight", s->mat, 2, s->n_embd, s->n_embd, 0);
+    T("ffn_norm.weight", s->vec, 1, s->n_embd, 0, 0);
+    if (s->n_expert) {
+      T("ffn_gate_inp.weight", s->vec, 2, s->n_expert, s->n_embd, 0);
+      T("ffn_gate_exps.weight", s->mat, 3, s->n_expert, s->n_ff, s->n_embd);
+      T("ffn_up_exps.weight", s->mat, 3, s->n_expert, s->n_ff, s->n_embd);
+      T("ffn_down_exps.weight", s->mat, 3, s->n_expert, s->n_embd, s->n_ff);
+    } else {
+      T("ffn_gate.weight", s->mat, 2, s->n_ff, s->n_embd, 0);
+      T("ffn_up.weight", s->mat, 2, s->n_ff, s->n_embd, 0);
+      T("ffn_down.weight", s->mat, 2, s->n_embd, s->n_ff, 0);
+    }
+#undef T
+  }
+  add(m, "output_norm.weight", s->vec, 1, s->n_embd, 0, 0);
+  if (!s->tied) add(m, "output.weight", s->mat, 2, s->n_vocab, s->n_embd, 0);
+  return m;
+}
+
+static tp_plan *plan_of(const tp_model *m, const tp_convert_options *o) {
+  tp_plan *p = NULL;
+  tp_status st = tp_plan_create(&p, m, OUT_PATH, o);
+  if (st != TP_OK) fail_msg("plan: %s", tp_last_error());
+  return p;
+}
+
+static tp_plan_tensor find(const tp_plan *p, const char *name) {
+  tp_plan_tensor t;
+  size_t i;
+  for (i = 0; i < tp_plan_tensor_count(p); i++) {
+    assert_int_equal(tp_plan_tensor_at(p, i, &t), TP_OK);
+    if (t.name.len == strlen(name) && !memcmp(t.name.data, name, t.name.len))
+      return t;
+  }
+  fail_msg("no tensor %s in the plan", name);
+  memset(&t, 0, sizeof t);
+  return t;
+}
+
+#define TYPE_OF(p, name) (find((p), (name)).dst_type)
+
+static void assert_note(const tp_plan *p, const char *name, const char *sub) {
+  tp_plan_tensor t = find(p, name);
+  if (!t.note || !strstr(t.note, sub))
+    fail_msg("%s: note \"%s\" lacks \"%s\"", name, t.note ? t.note : "(null)",
+             sub);
+}
+
+static uint64_t meta_u32(const tp_plan *p, const char *key) {
+  size_t i = tp_meta_find(&p->meta, key, strlen(key));
+  assert_true(i != SIZE_MAX);
+  assert_int_equal(p->meta.items[i].val.type, TP_VALUE_U32);
+  return p->meta.items[i].val.v.u;
+}
+
+static tp_convert_options preset_opts(int ftype) {
+  tp_convert_options o = TP_CONVERT_OPTIONS_INIT;
+  o.ftype = ftype;
+  return o;
+}
+
+/* ggml-types.md §12.3: output Q6_K, layer 1's attn_v and ffn_down Q6_K
+ * (use_more_bits(1, 2)), every other quantizable tensor Q4_K. */
+static void test_worked_example(void **state) {
+  spec s = default_spec();
+  tp_model *m = make_model(&s);
+  tp_convert_options o = preset_opts(TP_FTYPE_Q4_K_M);
+  tp_plan *p = plan_of(m, &o);
+  static const char *const q4k[] = {
+      "token_embd.weight",        "blk.0.attn_q.weight",
+      "blk.0.attn_k.weight",      "blk.0.attn_v.weight",
+      "blk.0.attn_output.weight", "blk.0.ffn_gate.weight",
+      "blk.0.ffn_up.weight",      "blk.0.ffn_down.weight",
+      "blk.1.attn_q.weight",      "blk.1.attn_k.weight",
+      "blk.1.attn_output.weight", "blk.1.ffn_gate.weight",
+      "blk.1.ffn_up.weight",
+  };
+  tp_plan_tensor t;
+  size_t i;
+  (void)state;
+  assert_int_equal(TYPE_OF(p, "output.weight"), TP_TYPE_Q6_K);
+  assert_note(p, "output.weight", "Q6_K: output.weight");
+  assert_int_equal(TYPE_OF(p, "blk.1.attn_v.weight"), TP_TYPE_Q6_K);
+  assert_note(p, "blk.1.attn_v.weight", "attn_v use_more_bits(1, 2)");
+  assert_int_equal(TYPE_OF(p, "blk.1.ffn_down.weight"), TP_TYPE_Q6_K);
+  assert_note(p, "blk.1.ffn_down.weight", "ffn_down use_more_bits(1, 2)");
+  for (i = 0; i < sizeof q4k / sizeof q4k[0]; i++)
+    assert_int_equal(TYPE_OF(p, q4k[i]), TP_TYPE_Q4_K);
+  assert_int_equal(TYPE_OF(p, "output_norm.weight"), TP_TYPE_F32);
+  assert_int_equal(TYPE_OF(p, "blk.1.ffn_norm.weight"), TP_TYPE_F32);
+  assert_note(p, "blk.1.ffn_norm.weight", "not quantized (1-D)");
+  /* llama-quantize's order: non-blk names sorted, then the blocks */
+  assert_int_equal(tp_plan_tensor_at(p, 0, &t), TP_OK);
+  assert_int_equal(t.name.len, strlen("output.weight"));
+  assert_int_equal(tp_plan_tensor_at(p, 3, &t), TP_OK);
+  assert_memory_equal(t.name.data, "blk.0.attn_k.weight", t.name.len);
+  /* the two keys, set again so they are last */
+  assert_int_equal(meta_u32(p, "general.file_type"), 15);
+  assert_int_equal(meta_u32(p, "general.quantization_version"), 2);
+  assert_string_equal(p->meta.items[p->meta.n - 1].key, "general.file_type");
+  assert_string_equal(p->meta.items[p->meta.n - 2].key,
+                      "general.quantization_version");
+  tp_plan_free(p);
+  tp_model_free(m);
+}
+
+/* Q3_K_M: the first two attn_v Q5_K, later Q4_K; attn_output Q4_K;
+ * ffn_down Q4_K (i >= n/16). Q2_K: attn_v Q3_K without GQA, Q4_K with
+ * n_gqa >= 4; ffn_down and attn_output Q3_K. */
+static void test_k_mixtures(void **state) {
+  spec s = default_spec();
+  tp_model *m;
+  tp_convert_options o;
+  tp_plan *p;
+  (void)state;
+  s.n_layer = 4;
+  m = make_model(&s);
+  o = preset_opts(TP_FTYPE_Q3_K_M);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_v.weight"), TP_TYPE_Q5_K);
+  assert_int_equal(TYPE_OF(p, "blk.1.attn_v.weight"), TP_TYPE_Q5_K);
+  assert_int_equal(TYPE_OF(p, "blk.2.attn_v.weight"), TP_TYPE_Q4_K);
+  assert_int_equal(TYPE_OF(p, "blk.3.attn_output.weight"), TP_TYPE_Q4_K);
+  assert_int_equal(TYPE_OF(p, "blk.0.ffn_down.weight"), TP_TYPE_Q4_K);
+  assert_int_equal(TYPE_OF(p, "blk.0.ffn_up.weight"), TP_TYPE_Q3_K);
+  assert_int_equal(TYPE_OF(p, "output.weight"), TP_TYPE_Q6_K);
+  assert_int_equal(meta_u32(p, "general.file_type"), 12);
+  tp_plan_free(p);
+
+  o = preset_opts(TP_FTYPE_Q2_K);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_v.weight"), TP_TYPE_Q3_K);
+  assert_int_equal(TYPE_OF(p, "blk.0.ffn_down.weight"), TP_TYPE_Q3_K);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_output.weight"), TP_TYPE_Q3_K);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_q.weight"), TP_TYPE_Q2_K);
+  tp_plan_free(p);
+
+  o = preset_opts(TP_FTYPE_Q4_K_S);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.3.attn_v.weight"), TP_TYPE_Q5_K);
+  assert_int_equal(TYPE_OF(p, "blk.0.ffn_down.weight"), TP_TYPE_Q4_K);
+  tp_plan_free(p);
+  tp_model_free(m);
+
+  s.n_head = 8;
+  s.n_head_kv = 2; /* n_gqa 4 */
+  m = make_model(&s);
+  o = preset_opts(TP_FTYPE_Q2_K);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_v.weight"), TP_TYPE_Q4_K);
+  assert_note(p, "blk.0.attn_v.weight", "n_gqa 4");
+  tp_plan_free(p);
+  tp_model_free(m);
+}
+
+/* 8 experts: attn_v and attn_k Q8_0, attn_output Q5_K; the router stays
+ * F32; MXFP4_MOE puts the 3-D expert stacks in MXFP4 and the rest in Q8_0. */
+static void test_moe(void **state) {
+  spec s = default_spec();
+  tp_model *m;
+  tp_convert_options o;
+  tp_plan *p;
+  (void)state;
+  s.n_expert = 8;
+  m = make_model(&s);
+  o = preset_opts(TP_FTYPE_Q4_K_M);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_v.weight"), TP_TYPE_Q8_0);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_k.weight"), TP_TYPE_Q8_0);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_output.weight"), TP_TYPE_Q5_K);
+  assert_int_equal(TYPE_OF(p, "blk.0.ffn_gate_inp.weight"), TP_TYPE_F32);
+  /* layer from the name: use_more_bits(1, 2) */
+  assert_int_equal(TYPE_OF(p, "blk.1.ffn_down_exps.weight"), TP_TYPE_Q6_K);
+  assert_int_equal(TYPE_OF(p, "blk.0.ffn_down_exps.weight"), TP_TYPE_Q4_K);
+  tp_plan_free(p);
+
+  o = preset_opts(TP_FTYPE_MXFP4_MOE);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.ffn_up_exps.weight"), TP_TYPE_MXFP4);
+  assert_int_equal(TYPE_OF(p, "blk.1.ffn_down_exps.weight"), TP_TYPE_MXFP4);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_q.weight"), TP_TYPE_Q8_0);
+  assert_int_equal(TYPE_OF(p, "output.weight"), TP_TYPE_Q8_0);
+  assert_int_equal(TYPE_OF(p, "token_embd.weight"), TP_TYPE_Q8_0);
+  assert_int_equal(meta_u32(p, "general.file_type"), 38);
+  tp_plan_free(p);
+  tp_model_free(m);
+}
+
+/* Rows of 288 (multiple of 32, not of 256) and 176 (not even of 32). */
+static void test_fallbacks(void **state) {
+  spec s = default_spec();
+  tp_model *m;
+  tp_convert_options o;
+  tp_plan *p;
+  (void)state;
+  s.n_embd = 288;
+  s.n_ff = 176;
+  s.n_head = 9;
+  s.n_head_kv = 3;
+  s.tied = 1;
+  m = make_model(&s);
+  o = preset_opts(TP_FTYPE_Q4_K_M);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_q.weight"), TP_TYPE_Q5_0);
+  assert_note(p, "blk.0.attn_q.weight",
+              "fallback Q5_0: row 288 not a multiple of 256");
+  /* use_more_bits(1, 2) gives Q6_K, whose fallback is Q8_0 */
+  assert_int_equal(TYPE_OF(p, "blk.1.attn_v.weight"), TP_TYPE_Q8_0);
+  /* row 176: no 32-element block fits either */
+  assert_int_equal(TYPE_OF(p, "blk.0.ffn_down.weight"), TP_TYPE_F16);
+  assert_note(p, "blk.0.ffn_down.weight", "fallback F16: row 176");
+  /* tied embeddings: token_embd gets the output rule (Q8_0 when the row
+   * does not fit the default type's block) */
+  assert_int_equal(TYPE_OF(p, "token_embd.weight"), TP_TYPE_Q8_0);
+  tp_plan_free(p);
+
+  o = preset_opts(TP_FTYPE_Q5_K_S);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_q.weight"), TP_TYPE_Q5_1);
+  tp_plan_free(p);
+  o = preset_opts(TP_FTYPE_Q6_K);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_q.weight"), TP_TYPE_Q8_0);
+  tp_plan_free(p);
+  o = preset_opts(TP_FTYPE_TQ1_0);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_q.weight"), TP_TYPE_Q4_0);
+  assert_int_equal(TYPE_OF(p, "blk.0.ffn_down.weight"), TP_TYPE_F16);
+  tp_plan_free(p);
+  o = preset_opts(TP_FTYPE_Q8_0);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_q.weight"), TP_TYPE_Q8_0);
+  assert_int_equal(TYPE_OF(p, "blk.0.ffn_down.weight"), TP_TYPE_F16);
+  tp_plan_free(p);
+  tp_model_free(m);
+}
+
+/* --pure, --output-tensor-type, --token-embedding-type, --tensor-type
+ * (first match wins, then the shape fallback), --leave-output-tensor. */
+static void test_options(void **state) {
+  spec s = default_spec();
+  tp_model *m = make_model(&s);
+  tp_tensor_type_rule rules[3] = {
+      {"attn_v", TP_TYPE_Q8_0},
+      {"blk\\.1\\.", TP_TYPE_Q5_0},
+      {"attn_v", TP_TYPE_Q4_0}, /* never reached: the first rule matched */
+  };
+  tp_convert_options o = preset_opts(TP_FTYPE_Q4_K_M);
+  tp_plan *p;
+  (void)state;
+  o.flags = TP_CONVERT_PURE;
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "output.weight"), TP_TYPE_Q4_K);
+  assert_int_equal(TYPE_OF(p, "blk.1.attn_v.weight"), TP_TYPE_Q4_K);
+  assert_int_equal(TYPE_OF(p, "blk.1.attn_norm.weight"), TP_TYPE_F32);
+  tp_plan_free(p);
+
+  o = preset_opts(TP_FTYPE_Q4_K_M);
+  o.output_tensor_type = TP_TYPE_Q8_0;
+  o.token_embedding_type = TP_TYPE_F16;
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "output.weight"), TP_TYPE_Q8_0);
+  assert_int_equal(TYPE_OF(p, "token_embd.weight"), TP_TYPE_F16);
+  tp_plan_free(p);
+
+  o = preset_opts(TP_FTYPE_Q4_K_M);
+  o.type_rules = rules;
+  o.n_type_rules = 3;
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_v.weight"), TP_TYPE_Q8_0);
+  assert_int_equal(TYPE_OF(p, "blk.1.attn_v.weight"), TP_TYPE_Q8_0);
+  assert_int_equal(TYPE_OF(p, "blk.1.ffn_down.weight"), TP_TYPE_Q5_0);
+  assert_int_equal(TYPE_OF(p, "blk.1.attn_norm.weight"), TP_TYPE_F32);
+  assert_int_equal(TYPE_OF(p, "blk.0.ffn_down.weight"), TP_TYPE_Q4_K);
+  assert_note(p, "blk.1.ffn_down.weight", "--tensor-type rule 2");
+  tp_plan_free(p);
+
+  o = preset_opts(TP_FTYPE_Q4_K_M);
+  o.flags = TP_CONVERT_LEAVE_OUTPUT_TENSOR;
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "output.weight"), TP_TYPE_F32);
+  assert_note(p, "output.weight", "--leave-output-tensor");
+  tp_plan_free(p);
+
+  /* an F16 preset: only the overrides, no mixture */
+  o = preset_opts(TP_FTYPE_F16);
+  o.output_tensor_type = TP_TYPE_Q6_K;
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "output.weight"), TP_TYPE_Q6_K);
+  assert_int_equal(TYPE_OF(p, "blk.1.attn_v.weight"), TP_TYPE_F16);
+  assert_int_equal(TYPE_OF(p, "blk.1.attn_norm.weight"), TP_TYPE_F32);
+  assert_int_equal(meta_u32(p, "general.file_type"), 1);
+  tp_plan_free(p);
+  tp_model_free(m);
+}
+
+/* Tensors llama-quantize does not quantize keep the source type in a GGUF
+ * source (F16 norms stay F16); from SafeTensors they become F32. */
+static void test_source_types(void **state) {
+  spec s = default_spec();
+  tp_model *m;
+  tp_convert_options o = preset_opts(TP_FTYPE_Q8_0);
+  tp_plan *p;
+  (void)state;
+  s.mat = s.vec = TP_TYPE_F16;
+  m = make_model(&s);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_norm.weight"), TP_TYPE_F16);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_q.weight"), TP_TYPE_Q8_0);
+  assert_int_equal(TYPE_OF(p, "output.weight"), TP_TYPE_Q8_0);
+  tp_plan_free(p);
+  o = preset_opts(TP_FTYPE_F16);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_q.weight"), TP_TYPE_F16);
+  assert_note(p, "blk.0.attn_q.weight", "F16: F16 default");
+  tp_plan_free(p);
+  tp_model_free(m);
+
+  s.fmt = TP_FORMAT_SAFETENSORS;
+  s.mat = s.vec = TP_TYPE_BF16;
+  m = make_model(&s);
+  o = preset_opts(TP_FTYPE_Q8_0);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_norm.weight"), TP_TYPE_F32);
+  assert_int_equal(TYPE_OF(p, "blk.0.attn_q.weight"), TP_TYPE_Q8_0);
+  tp_plan_free(p);
+  tp_model_free(m);
+}
+
+/* A plain element type: llama-quantize --pure's choice of tensors, the
+ * rest untouched; float types keep converting every float tensor. */
+static void test_plain_type(void **state) {
+  spec s = default_spec();
+  tp_model *m;
+  tp_convert_options o = TP_CONVERT_OPTIONS_INIT;
+  tp_plan *p;
+  tp_plan_tensor t;
+  (void)state;
+  s.n_embd = 288;
+  s.n_head = 9;
+  s.n_head_kv = 9;
+  m = make_model(&s);
+  o.type = TP_TYPE_Q4_K;
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.1.attn_v.weight"), TP_TYPE_Q5_0);
+  assert_int_equal(TYPE_OF(p, "blk.1.ffn_down.weight"), TP_TYPE_Q4_K);
+  assert_int_equal(TYPE_OF(p, "output.weight"), TP_TYPE_Q5_0);
+  assert_int_equal(TYPE_OF(p, "blk.0.ffn_norm.weight"), TP_TYPE_F32);
+  assert_int_equal(meta_u32(p, "general.file_type"), 15);
+  /* no reordering without a preset */
+  assert_int_equal(tp_plan_tensor_at(p, 0, &t), TP_OK);
+  assert_memory_equal(t.name.data, "token_embd.weight", t.name.len);
+  tp_plan_free(p);
+
+  o.type = TP_TYPE_F16;
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.ffn_norm.weight"), TP_TYPE_F16);
+  assert_int_equal(TYPE_OF(p, "output.weight"), TP_TYPE_F16);
+  assert_int_equal(meta_u32(p, "general.file_type"), 1);
+  tp_plan_free(p);
+
+  o.type = TP_TYPE_F64; /* no llama_ftype: the stale key goes */
+  p = plan_of(m, &o);
+  assert_true(tp_meta_find(&p->meta, "general.file_type", 17) == SIZE_MAX);
+  tp_plan_free(p);
+  tp_model_free(m);
+}
+
+static void test_refused(void **state) {
+  spec s = default_spec();
+  tp_model *m = make_model(&s);
+  tp_convert_options o = preset_opts(TP_FTYPE_IQ2_XXS);
+  tp_tensor_type_rule rule = {"attn_q", TP_TYPE_IQ2_XS};
+  tp_plan *p = NULL;
+  (void)state;
+  assert_int_equal(tp_plan_create(&p, m, OUT_PATH, &o), TP_EUNSUPPORTED);
+  assert_null(p);
+  o = preset_opts(TP_FTYPE_NVFP4);
+  assert_int_equal(tp_plan_create(&p, m, OUT_PATH, &o), TP_EUNSUPPORTED);
+  o = preset_opts(5);
+  assert_int_equal(tp_plan_create(&p, m, OUT_PATH, &o), TP_EINVAL);
+  o = preset_opts(TP_FTYPE_Q4_K_M);
+  o.type = TP_TYPE_Q8_0;
+  assert_int_equal(tp_plan_create(&p, m, OUT_PATH, &o), TP_EINVAL);
+  /* an i-quant by rule needs an importance matrix, as in llama-quantize */
+  o = preset_opts(TP_FTYPE_Q4_K_M);
+  o.type_rules = &rule;
+  o.n_type_rules = 1;
+  assert_int_equal(tp_plan_create(&p, m, OUT_PATH, &o), TP_EUNSUPPORTED);
+  assert_non_null(strstr(tp_last_error(), "importance matrix"));
+  rule.pattern = "attn_q(";
+  assert_int_equal(tp_plan_create(&p, m, OUT_PATH, &o), TP_EINVAL);
+  tp_model_free(m);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_names),        cmocka_unit_test(test_ftype_name),
+      cmocka_unit_test(test_use_more_bits), cmocka_unit_test(test_layer_of),
+      cmocka_unit_test(test_sort),         cmocka_unit_test(test_worked_example),
+      cmocka_unit_test(test_k_mixtures),   cmocka_unit_test(test_moe),
+      cmocka_unit_test(test_fallbacks),    cmocka_unit_test(test_options),
+      cmocka_unit_test(test_source_types), cmocka_unit_test(test_plain_type),
+      cmocka_unit_test(test_refused),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
