@@ -4,6 +4,7 @@
 #   make            build the library and the tensorport command
 #   make demo       install what is missing, build, run the demo
 #   make test       install what is missing, build, run every test tier
+#   make test-neon  the SIMD kernel tests built for aarch64, run under qemu
 #   make install    install (honours PREFIX and DESTDIR)
 #   make bench      run the side-by-side benchmarks (see bench/)
 
@@ -13,7 +14,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 VENV_PY := $(abspath $(BUILD))/venv/bin/python
 
-.PHONY: all build deps demo test test-unit test-asan test-fuzz test-interop \
+.PHONY: all build deps demo test test-unit test-asan test-fuzz test-interop test-neon \
         install uninstall bench clean
 
 all: build
@@ -35,12 +36,19 @@ demo:
 test:
 	@BUILD=$(BUILD) scripts/setup.sh all
 	@$(MAKE) --no-print-directory build
-	@$(MAKE) --no-print-directory test-unit test-asan test-fuzz test-interop
+	@$(MAKE) --no-print-directory test-unit test-neon test-asan test-fuzz test-interop
 	@echo "all test tiers passed"
 
 # unit (cmocka), golden CLI, malformed corpus and corpus replay, via CTest
 test-unit:
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# the kernel unit tests (NEON against the scalar reference, bit for bit) as
+# static aarch64 programs under qemu-user (cross compiler and qemu-user from
+# `scripts/setup.sh test-deps`)
+test-neon:
+	@BUILD=$(BUILD) scripts/setup.sh test-deps
+	@scripts/test_neon.sh
 
 # the unit and CLI tiers again under AddressSanitizer + UBSan
 test-asan:

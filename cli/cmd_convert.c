@@ -204,11 +204,18 @@ static int apply_type_option(const char *opt, const char *s,
   return 0;
 }
 
-/* Returns 0, or the exit status when a preset was asked of a target that
- * has no presets. */
-static int check_preset_target(const convert_args *a, tp_format fmt) {
-  if (a->o.ftype < 0 || a->o.type >= 0 || fmt == TP_FORMAT_GGUF)
+/* Presets exist for GGUF targets only: for other targets a name that is
+ * also an element type (F16, Q8_0) means the type, and a preset-only name
+ * (Q4_K_M) is a usage error. Returns 0 or the exit status. */
+static int check_preset_target(convert_args *a) {
+  tp_format fmt = a->o.to != TP_FORMAT_UNKNOWN ? a->o.to
+                                               : tp_format_from_output_path(a->out);
+  if (a->o.ftype < 0 || fmt == TP_FORMAT_GGUF || fmt == TP_FORMAT_UNKNOWN)
     return 0;
+  if (a->o.type >= 0) {
+    a->o.ftype = -1;
+    return 0;
+  }
   cli_error("--type %s is a GGUF file-type preset; %s output needs an "
             "element type (f32, f16, bf16, ...)",
             tp_ftype_name(a->o.ftype), tp_format_name(fmt));
@@ -638,6 +645,11 @@ static int run(convert_args *a) {
     return 128 + cli_signal_received();
   }
 
+  rc = check_preset_target(a);
+  if (rc) {
+    tp_model_free(m);
+    return rc;
+  }
   cli_progress_init(&pr, a->dry_run ? CLI_PROGRESS_OFF : a->progress);
   a->o.progress = cli_progress_cb;
   a->o.progress_user = &pr;
@@ -651,13 +663,6 @@ static int run(convert_args *a) {
   }
   if (st != TP_OK) {
     rc = cli_fail(st);
-    tp_model_free(m);
-    return rc;
-  }
-
-  rc = check_preset_target(a, tp_plan_format(plan));
-  if (rc) {
-    tp_plan_free(plan);
     tp_model_free(m);
     return rc;
   }

@@ -2,11 +2,13 @@
 # setup.sh - installs whatever is missing for building and testing tensorport.
 #
 #   scripts/setup.sh deps     Debian packages needed to build (and fuzz)
+#   scripts/setup.sh test-deps  + the aarch64 cross compiler and qemu-user
+#                             for `make test-neon` (not needed by `make demo`)
 #   scripts/setup.sh python   + a virtual environment in $BUILD/venv with the
 #                             Python tools the interoperability tests use
 #   scripts/setup.sh llama    + llama.cpp's reference tools, built from the
 #                             llama-cpp-python source package (never committed)
-#   scripts/setup.sh all      everything above
+#   scripts/setup.sh all      everything above (what `make test` runs)
 #
 # Each step is skipped when already done, so running it again is cheap.
 set -euo pipefail
@@ -18,12 +20,17 @@ mode=${1:-all}
 DEB_PKGS=(build-essential cmake pkg-config libjansson-dev libcmocka-dev
           libxxhash-dev zlib1g-dev clang libclang-rt-14-dev python3 python3-venv
           ca-certificates)
+# only for the tests: scripts/test_neon.sh builds the kernel unit tests for
+# aarch64 and runs them under qemu-aarch64 (from qemu-user). The C library
+# is only a Recommends of the cross compiler, so it is named here.
+TEST_DEB_PKGS=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
+               qemu-user)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
 install_deb() {
   local missing=() p
-  for p in "${DEB_PKGS[@]}"; do
+  for p in "${DEB_PKGS[@]}" "$@"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
       missing+=("$p")
     fi
@@ -98,8 +105,9 @@ install_llama() {
 
 case "$mode" in
   deps) install_deb ;;
+  test-deps) install_deb "${TEST_DEB_PKGS[@]}" ;;
   python) install_deb; install_python ;;
   llama) install_deb; install_python; install_llama ;;
-  all) install_deb; install_python; install_llama ;;
-  *) echo "usage: $0 [deps|python|llama|all]" >&2; exit 2 ;;
+  all) install_deb "${TEST_DEB_PKGS[@]}"; install_python; install_llama ;;
+  *) echo "usage: $0 [deps|test-deps|python|llama|all]" >&2; exit 2 ;;
 esac

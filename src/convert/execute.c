@@ -171,7 +171,9 @@ static tp_status write_job(void *arg, size_t i, unsigned w) {
   atomic_store(&c->current, j->entry + 1);
   st = produce_chunk(c, j, w, c->buf_b[w]);
   if (st != TP_OK) return st;
-  if (e->swap_size > 1) tp_byteswap(c->buf_b[w], dlen / e->swap_size, e->swap_size);
+  if (e->swap_size && !tp_swap_storage(e->dst_type, e->swap_size, c->buf_b[w], dlen))
+    return tp_error(TP_EINVAL, "internal: chunk of \"%s\" not swappable",
+                    e->name);
   st = tp_outfile_write(c->outs[e->file], e->offset + doff, c->buf_b[w], dlen);
   if (st != TP_OK) return st;
   finish_chunk(c, j, dlen);

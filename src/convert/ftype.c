@@ -410,15 +410,17 @@ static tp_status layer_info(const qstate *qs, const tp_plan_entry *e,
   *i_layer = counter;
   if (qs->n_expert > 1) {
     int l;
+    char q[200];
+    tp_quote_for_message(q, sizeof q, e->name, e->name_len);
     if (!parse_layer(e->name, &l))
       return tp_error(TP_EUNSUPPORTED,
                       "failed to determine the layer of tensor \"%s\" (in a "
                       "MoE model llama-quantize reads it from \"blk.N.\")",
-                      e->name);
+                      q);
     if (l < 0 || l >= qs->n_layer)
       return tp_error(TP_EUNSUPPORTED,
                       "bad layer %d for tensor \"%s\": must be in [0, %d)", l,
-                      e->name, qs->n_layer);
+                      q, qs->n_layer);
     *i_layer = l;
   }
   return TP_OK;
@@ -699,14 +701,8 @@ static tp_status mixture(qstate *qs, const tp_plan_entry *e, tcat c,
       nt = TP_TYPE_Q4_K;
       why_set(why, wn, "attn_output in Q3_K_L (falcon)");
     }
-  } else if (c == CAT_ATTN_QKV) {
-    /* unreachable: attn_qkv is an attn_v category above (as upstream) */
-    if (FT_IN(ft, TP_FTYPE_Q3_K_M, TP_FTYPE_Q3_K_L, TP_FTYPE_IQ3_M))
-      nt = TP_TYPE_Q4_K;
-    else if (ft == TP_FTYPE_Q4_K_M)
-      nt = TP_TYPE_Q5_K;
-    else if (ft == TP_FTYPE_Q5_K_M)
-      nt = TP_TYPE_Q6_K;
+    /* upstream's attn_qkv branch (Q4_K_M -> Q5_K, ...) comes after the
+     * attn_v one, which already takes attn_qkv: it never runs */
   } else if (c == CAT_FFN_GATE || c == CAT_FFN_UP) {
     int il, n = qs->n_layer;
     int *ctr = c == CAT_FFN_GATE ? &qs->i_ffn_gate : &qs->i_ffn_up;
@@ -748,13 +744,16 @@ static tp_status shape_fallback(const tp_plan_entry *e, tp_type *io,
     if (k_fallback[i].from == t) r = k_fallback[i].to;
   if (r == TP_TYPE_COUNT) {
     /* a 32-block type has no smaller block to go to: F16 below */
-    if (qk > 32)
+    if (qk > 32) {
+      char q[200];
+      tp_quote_for_message(q, sizeof q, e->name, e->name_len);
       return tp_error(TP_EUNSUPPORTED,
                       "tensor \"%s\": row length %llu is not a multiple of "
                       "the %s block size %u and llama-quantize defines no "
                       "fallback type for %s",
-                      e->name, (unsigned long long)ncols, tp_type_name(t), qk,
+                      q, (unsigned long long)ncols, tp_type_name(t), qk,
                       tp_type_name(t));
+    }
     r = t;
   }
   if (ncols % tp_type_block_elems(r)) r = TP_TYPE_F16;
@@ -851,38 +850,36 @@ static int requires_imatrix(const char *name, tp_type t, int ftype) {
 static int meta_uint(const tp_metastore *ms, const char *key, uint64_t *out) {
   size_t i = tp_meta_find(ms, key, strlen(key));
   const tp_value *v;
-  tp_value_type t;
-  const void *p;
+  int64_t x;
   if (i == SIZE_MAX) return 0;
   v = &ms->items[i].val;
-  t = v->type;
-  if (t == TP_VALUE_ARRAY) {
-    if (!v->count) return 0;
-    t = v->elem_type;
-    p = v->v.array;
-    switch (t) {
-    case TP_VALUE_U8: *out = *(const uint8_t *)p; return 1;
-    case TP_VALUE_U16: *out = *(const uint16_t *)p; return 1;
-    case TP_VALUE_U32: *out = *(const uint32_t *)p; return 1;
-    case TP_VALUE_U64: *out = *(const uint64_t *)p; return 1;
-    case TP_VALUE_I8: *out = (uint64_t)(*(const int8_t *)p < 0 ? 0 : *(const int8_t *)p); return 1;
-    case TP_VALUE_I16: *out = (uint64_t)(*(const int16_t *)p < 0 ? 0 : *(const int16_t *)p); return 1;
-    case TP_VALUE_I32: *out = (uint64_t)(*(const int32_t *)p < 0 ? 0 : *(const int32_t *)p); return 1;
-    case TP_VALUE_I64: *out = (uint64_t)(*(const int64_t *)p < 0 ? 0 : *(const int64_t *)p); return 1;
-    default: return 0;
+  if (v->type != TP_VALUE_ARRAY) {
+    switch (v->type) {
+    case TP_VALUE_U8: case TP_VALUE_U16: case TP_VALUE_U32: case TP_VALUE_U64:
+    case TP_VALUE_BOOL:
+      *out = v->v.u;
+      return 1;
+    case TP_VALUE_I8: case TP_VALUE_I16: case TP_VALUE_I32: case TP_VALUE_I64:
+      *out = v->v.i < 0 ? 0 : (uint64_t)v->v.i;
+      return 1;
+    default:
+      return 0;
     }
   }
-  switch (t) {
-  case TP_VALUE_U8: case TP_VALUE_U16: case TP_VALUE_U32: case TP_VALUE_U64:
-  case TP_VALUE_BOOL:
-    *out = v->v.u;
-    return 1;
-  case TP_VALUE_I8: case TP_VALUE_I16: case TP_VALUE_I32: case TP_VALUE_I64:
-    *out = v->v.i < 0 ? 0 : (uint64_t)v->v.i;
-    return 1;
-  default:
-    return 0;
+  if (!v->count) return 0;
+  switch (v->elem_type) {
+  case TP_VALUE_U8: *out = *(const uint8_t *)v->v.array; return 1;
+  case TP_VALUE_U16: *out = *(const uint16_t *)v->v.array; return 1;
+  case TP_VALUE_U32: *out = *(const uint32_t *)v->v.array; return 1;
+  case TP_VALUE_U64: *out = *(const uint64_t *)v->v.array; return 1;
+  case TP_VALUE_I8: x = *(const int8_t *)v->v.array; break;
+  case TP_VALUE_I16: x = *(const int16_t *)v->v.array; break;
+  case TP_VALUE_I32: x = *(const int32_t *)v->v.array; break;
+  case TP_VALUE_I64: x = *(const int64_t *)v->v.array; break;
+  default: return 0;
   }
+  *out = x < 0 ? 0 : (uint64_t)x;
+  return 1;
 }
 
 static int meta_arch_uint(const tp_metastore *ms, const char *arch,
@@ -1021,20 +1018,22 @@ static tp_status check_feasible(const tp_plan *p, int ftype) {
   size_t i;
   for (i = 0; i < p->n; i++) {
     const tp_plan_entry *e = &p->entries[i];
+    char q[200];
     if (e->dst_type == e->src_type || !tp_type_is_quantized(e->dst_type))
       continue;
+    tp_quote_for_message(q, sizeof q, e->name, e->name_len);
     if (requires_imatrix(e->name, e->dst_type, ftype))
       return tp_error(TP_EUNSUPPORTED,
                       "tensor \"%s\": %s%s needs an importance matrix "
                       "(llama-quantize --imatrix), which tensorport does not "
                       "support",
-                      e->name, tp_type_name(e->dst_type),
+                      q, tp_type_name(e->dst_type),
                       ftype == TP_FTYPE_Q2_K_S ? " in a Q2_K_S file" : "");
     if (!tp_quant_can_quantize(e->dst_type))
       return tp_error(TP_EUNSUPPORTED,
                       "tensor \"%s\": tensorport cannot quantize to %s (it "
                       "has no quantizer for this type)",
-                      e->name, tp_type_name(e->dst_type));
+                      q, tp_type_name(e->dst_type));
   }
   return TP_OK;
 }

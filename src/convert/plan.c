@@ -298,6 +298,14 @@ tp_status tp_plan_create(tp_plan **out, const tp_model *src,
                     out_path);
   }
   if (p->format == TP_FORMAT_HF) p->out_is_dir = 1;
+  if (o.ftype >= 0 && p->format != TP_FORMAT_GGUF) {
+    tp_format f = p->format;
+    tp_plan_free(p);
+    return tp_error(TP_EINVAL,
+                    "file-type presets apply to GGUF outputs only (output "
+                    "format is %s); use an element type instead",
+                    tp_format_name(f));
+  }
 
   st = tp_grow((void **)&p->entries, &p->cap, src->ntensors ? src->ntensors : 1,
                sizeof *p->entries);

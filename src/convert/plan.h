@@ -25,8 +25,10 @@ typedef struct tp_plan_entry {
   uint64_t dst_nbytes;
   uint32_t file;    /* output file index (set by layout) */
   uint64_t offset;  /* absolute offset in that file (set by layout) */
-  uint8_t swap_size;/* byte-swap elements of this size on write (0: none) */
-  const char *note; /* static string: why the type was chosen */
+  uint8_t swap_size;/* byte-swap rule applied on write (0: none; see
+                       tp_swap_storage in dtype/dtype.h) */
+  const char *note; /* why the type was chosen: a static string or a string
+                       in the plan's arena (lives as long as the plan) */
 } tp_plan_entry;
 
 typedef struct tp_plan_file {

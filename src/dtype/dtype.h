@@ -64,4 +64,18 @@ unsigned tp_cpu_features(void);
  * no conversion runs. */
 unsigned tp_cpu_set_mask(unsigned mask);
 
+/* Byte order of stored tensors (big-endian GGUF). A tensor's swap_size is
+ * the element size to reverse (2, 4, 8), 0 for none, or
+ * TP_SWAP_BLOCK_FIELDS for ggml block types, whose multi-byte fields (the
+ * f16 scales) are reversed per block as gguf_convert_endian.py does. */
+#define TP_SWAP_BLOCK_FIELDS 0xFFu
+
+/* How t is swapped between byte orders: sets *swap_size and returns true,
+ * or false for block types without a known field layout rule. */
+bool tp_swap_rule(tp_type t, uint8_t *swap_size);
+
+/* Swaps len bytes of tensor data of type t in place by rule swap_size.
+ * len must hold whole elements or blocks; false otherwise. */
+bool tp_swap_storage(tp_type t, uint8_t swap_size, void *buf, size_t len);
+
 #endif /* TP_DTYPE_H */

@@ -55,19 +55,6 @@ char *tp_gguf_split_path(const char *prefix, size_t prefix_len, uint32_t no,
 
 /* ---- byte order --------------------------------------------------------------- */
 
-/* How elements of type t are byte-swapped between little- and big-endian
- * GGUF files: *swap_size gets the element size to reverse (0: bytes stay as
- * they are). Returns false for types without a swap rule in this build (block
- * types whose f16 fields would need per-block swapping). */
-bool tp_gguf_swap_rule(tp_type t, uint8_t *swap_size);
-
-/* The per-block rule of gguf-py's gguf_convert_endian for block types:
- * swaps the f16 fields of Q8_0/Q4_0 (d), Q4_K (d, dmin) and Q6_K (d) in len
- * bytes of whole blocks; MXFP4 has nothing to swap. Returns false (and
- * leaves buf unchanged) for other types or a len that is not a whole number
- * of blocks. The operation is its own inverse. Not used by the reader yet:
- * tp_model_read only knows element swaps (see docs/formats/gguf.md). */
-bool tp_gguf_swap_blocks(tp_type t, void *buf, size_t len);
 
 /* ---- header rendering ---------------------------------------------------------- */
 

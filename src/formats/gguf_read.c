@@ -178,10 +178,10 @@ static const char *value_type_name(uint32_t t) {
 /* A scalar of type t (not STRING/ARRAY) into v. */
 static tp_status rd_scalar(rd *r, uint32_t t, tp_value *v) {
   tp_status st = TP_OK;
-  uint8_t b8;
-  uint16_t b16;
-  uint32_t b32;
-  uint64_t b64;
+  uint8_t b8 = 0;
+  uint16_t b16 = 0;
+  uint32_t b32 = 0;
+  uint64_t b64 = 0;
   memset(v, 0, sizeof *v);
   v->type = (tp_value_type)t;
   switch (t) {
@@ -463,7 +463,7 @@ static tp_status parse_tensor(rd *r, tp_model *m, uint32_t file_index,
                    "alignment %" PRIu64,
                    nbytes, align);
   }
-  if (st == TP_OK && r->be && !tp_gguf_swap_rule(type, &swap))
+  if (st == TP_OK && r->be && !tp_swap_rule(type, &swap))
     st = rd_fail(r, TP_EUNSUPPORTED,
                  "%s data in a big-endian GGUF file is not supported (no "
                  "byte-swap rule for this block type)",

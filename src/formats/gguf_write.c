@@ -61,50 +61,6 @@ char *tp_gguf_split_path(const char *prefix, size_t prefix_len, uint32_t no,
                      (int)prefix_len, prefix, no, count);
 }
 
-/* ---- byte order ------------------------------------------------------------------ */
-
-bool tp_gguf_swap_rule(tp_type t, uint8_t *swap_size) {
-  switch (t) {
-  case TP_TYPE_F32: case TP_TYPE_I32: *swap_size = 4; return true;
-  case TP_TYPE_F16: case TP_TYPE_BF16: case TP_TYPE_I16:
-    *swap_size = 2;
-    return true;
-  case TP_TYPE_F64: case TP_TYPE_I64: *swap_size = 8; return true;
-  /* single bytes, and MXFP4 (E8M0 scale + nibbles) have nothing to swap */
-  case TP_TYPE_I8: case TP_TYPE_MXFP4: *swap_size = 0; return true;
-  default: *swap_size = 0; return false;
-  }
-}
-
-bool tp_gguf_swap_blocks(tp_type t, void *buf, size_t len) {
-  /* offsets of the f16 fields in each block (gguf_convert_endian.py) */
-  static const struct {
-    tp_type t;
-    uint32_t n;
-    uint32_t off[2];
-  } rules[] = {
-      {TP_TYPE_Q8_0, 1, {0, 0}}, {TP_TYPE_Q4_0, 1, {0, 0}},
-      {TP_TYPE_Q4_K, 2, {0, 2}}, {TP_TYPE_Q6_K, 1, {208, 0}},
-      {TP_TYPE_MXFP4, 0, {0, 0}},
-  };
-  size_t i, b, bb = tp_type_block_bytes(t);
-  uint8_t *p = (uint8_t *)buf;
-  for (i = 0; i < TP_ARRAY_LEN(rules); i++) {
-    if (rules[i].t != t) continue;
-    if (!bb || len % bb) return false;
-    for (b = 0; b < len; b += bb) {
-      uint32_t k;
-      for (k = 0; k < rules[i].n; k++) {
-        uint8_t x = p[b + rules[i].off[k]];
-        p[b + rules[i].off[k]] = p[b + rules[i].off[k] + 1];
-        p[b + rules[i].off[k] + 1] = x;
-      }
-    }
-    return true;
-  }
-  return false;
-}
-
 /* ---- metadata checks ----------------------------------------------------------- */
 
 static const tp_value *find_val(const tp_metastore *ms, const char *key) {
@@ -532,7 +488,7 @@ tp_status tp_gguf_layout(struct tp_plan *p) {
     e->swap_size = 0;
     if (p->opts.flags & TP_CONVERT_BIG_ENDIAN) {
       uint8_t sw;
-      if (!tp_gguf_swap_rule(e->dst_type, &sw)) {
+      if (!tp_swap_rule(e->dst_type, &sw)) {
         char q[200];
         tp_quote_for_message(q, sizeof q, e->name, e->name_len);
         return tp_error(TP_EUNSUPPORTED,

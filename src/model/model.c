@@ -3,6 +3,8 @@
  */
 #include "model.h"
 
+#include "../dtype/dtype.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -358,10 +360,15 @@ tp_status tp_model_read(const tp_model *m, size_t i, uint64_t off, void *buf,
                     (unsigned long long)t->nbytes);
   st = tp_infile_read(m->files[t->file], t->offset + off, buf, len);
   if (st != TP_OK) return tp_error_prefix("tensor \"%s\"", t->name);
-  if (t->swap_size > 1) {
-    if (off % t->swap_size || len % t->swap_size)
-      return tp_error(TP_EINVAL, "unaligned read of a byte-swapped tensor");
-    tp_byteswap(buf, len / t->swap_size, t->swap_size);
+  if (t->swap_size) {
+    uint64_t unit = t->swap_size == TP_SWAP_BLOCK_FIELDS
+                        ? tp_type_block_bytes(t->type) : t->swap_size;
+    if (off % unit || !tp_swap_storage(t->type, t->swap_size, buf, len))
+      return tp_error(TP_EINVAL,
+                      "tensor \"%s\": read at %llu of %zu bytes is not aligned "
+                      "to the %llu-byte units of its byte-swapped data",
+                      t->name, (unsigned long long)off, len,
+                      (unsigned long long)unit);
   }
   return TP_OK;
 }

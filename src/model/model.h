@@ -26,8 +26,8 @@ typedef struct tp_tensor {
   uint64_t nbytes;
   uint32_t file;
   uint64_t offset;   /* absolute offset in files[file] */
-  uint8_t swap_size; /* big-endian source: swap elements of this size on read
-                        (0: none) */
+  uint8_t swap_size; /* big-endian source: byte-swap rule applied on read
+                        (0: none; see tp_swap_storage in dtype/dtype.h) */
 } tp_tensor;
 
 typedef struct tp_meta_item {

@@ -152,6 +152,8 @@ def build_llama_gguf(path, spec: LlamaSpec | str = "base", dtype: str = "f32",
     w.add_uint32(f"{a}.attention.head_count_kv", spec.n_head_kv)
     w.add_uint32(f"{a}.rope.dimension_count", spec.n_embd // spec.n_head)
     w.add_float32(f"{a}.attention.layer_norm_rms_epsilon", 1e-5)
+    if a == "falcon":  # falcon's loader wants a LayerNorm epsilon
+        w.add_float32(f"{a}.attention.layer_norm_epsilon", 1e-5)
     w.add_float32(f"{a}.rope.freq_base", 10000.0)
     w.add_uint32(f"{a}.vocab_size", spec.n_vocab)
     if spec.n_expert:

@@ -273,12 +273,39 @@ def test_big_endian_refuses_unswappable_block_types(tmp_path):
     le, out = tmp_path / "le.gguf", tmp_path / "out.gguf"
     write_gguf(le, quantized=False, kvs=False)
     w = GGUFWriter(tmp_path / "q.gguf", "x")
-    w.add_tensor("k", np.zeros((1, 144), np.uint8), raw_dtype=QT.Q4_K)
+    w.add_tensor("k", np.zeros((1, 176), np.uint8), raw_dtype=QT.Q5_K)
     w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
     r = run("convert", tmp_path / "q.gguf", out, "--big-endian", check=False)
     assert r.returncode == 2
     assert 'tensor "k"' in r.stderr and "big-endian" in r.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("qtype", ["q8_0", "q4_0", "q4_k", "q6_k", "mxfp4"])
+def test_big_endian_block_types_match_gguf_convert_endian(tmp_path, qtype):
+    """Block types carry f16 scales; gguf-py's gguf_convert_endian swaps
+    exactly those fields. tensorport must read its big-endian output back to
+    the same little-endian file, and write the same big-endian bytes (the
+    script also swaps the magic to "FUGG"; tensorport keeps "GGUF" as the
+    reference recommends, so the magic is compared separately)."""
+    import safetensors.numpy
+    rng = np.random.default_rng(7)
+    src = tmp_path / "src.safetensors"
+    safetensors.numpy.save_file({"w.weight": rng.standard_normal((4, 512), np.float32),
+                                 "norm.weight": rng.standard_normal(512).astype(np.float32)},
+                                str(src))
+    le, be, back, out = (tmp_path / n for n in ("le.gguf", "be.gguf", "back.gguf", "out.gguf"))
+    convert(src, le, "--type", qtype)
+    shutil.copy(le, be)
+    r = subprocess.run([os.sys.executable, "-m", "gguf.scripts.gguf_convert_endian", str(be), "big"],
+                       input="YES\n", capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert read(be) != read(le)
+    convert(be, back)
+    assert read(back) == read(le)
+    convert(le, out, "--big-endian")
+    assert read(out)[4:] == read(be)[4:]
+    assert read(out)[:4] == b"GGUF" and read(be)[:4] in (b"GGUF", b"FUGG")
 
 
 def test_gguf_safetensors_gguf_round_trip(tmp_path):
@@ -356,41 +383,13 @@ def llama_tool(name):
 
 @pytest.fixture(scope="module")
 def llama_loader(tmp_path_factory):
-    """Compiles a small libllama loader (llama_model_load_from_file)."""
-    inc = [os.path.join(LLAMA_CPP_DIR, "include"), os.path.join(LLAMA_CPP_DIR, "ggml", "include")]
-    if not os.path.exists(os.path.join(LLAMA_BIN, "libllama.so")) or not shutil.which("cc"):
-        pytest.skip("libllama.so or a C compiler is missing")
-    d = tmp_path_factory.mktemp("loader")
-    src = d / "load.c"
-    src.write_text(r"""
-#include <stdio.h>
-#include "llama.h"
-static void quiet(enum ggml_log_level l, const char *t, void *u) {
-  (void)u; if (l == GGML_LOG_LEVEL_ERROR) fputs(t, stderr);
-}
-int main(int argc, char **argv) {
-  struct llama_model_params mp;
-  struct llama_model *m;
-  if (argc != 2) return 2;
-  llama_log_set(quiet, NULL);
-  llama_backend_init();
-  mp = llama_model_default_params();
-  mp.check_tensors = 1;
-  m = llama_model_load_from_file(argv[1], mp);
-  if (!m) return 1;
-  printf("loaded %llu parameters\n", (unsigned long long)llama_model_n_params(m));
-  llama_model_free(m);
-  llama_backend_free();
-  return 0;
-}
-""")
-    exe = d / "load"
-    r = subprocess.run(["cc", "-O1", *[f"-I{i}" for i in inc], str(src), f"-L{LLAMA_BIN}",
-                        "-lllama", "-lggml", "-lggml-base", f"-Wl,-rpath,{LLAMA_BIN}",
-                        "-o", str(exe)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot build the libllama loader: {r.stderr[-500:]}")
-    return str(exe)
+    """The libllama loader built by scripts/setup.sh (tests/interop/llama_load.c):
+    loads a model, split sets included, through llama_model_load_from_file."""
+    if not os.path.isdir(LLAMA_BIN):
+        pytest.skip(f"llama.cpp tools not built at {LLAMA_BIN} (scripts/setup.sh llama)")
+    exe = os.path.join(LLAMA_BIN, "tp-llama-load")
+    assert os.access(exe, os.X_OK), f"{exe} missing: rerun scripts/setup.sh llama"
+    return exe
 
 
 def test_split_loads_in_llama_and_merges(tmp_path, llama_loader):

@@ -603,6 +603,52 @@ static void test_plain_type(void **state) {
   tp_model_free(m);
 }
 
+/* Architecture rules: "70B" llama models (80 layers with GQA) get Q5_K
+ * attn_v where Q4_K_M would give Q4_K; falcon gets a Q8_0 output and its own
+ * ffn_down / attn_output rules. */
+static void test_arch_rules(void **state) {
+  spec s = default_spec();
+  tp_model *m;
+  tp_convert_options o = preset_opts(TP_FTYPE_Q4_K_M);
+  tp_plan *p;
+  (void)state;
+  s.n_layer = 80;
+  s.n_head = 8;
+  s.n_head_kv = 1;
+  m = make_model(&s);
+  p = plan_of(m, &o);
+  /* use_more_bits(10, 80) is false: Q4_K, raised to Q5_K */
+  assert_int_equal(TYPE_OF(p, "blk.10.attn_v.weight"), TP_TYPE_Q5_K);
+  assert_note(p, "blk.10.attn_v.weight", "70B");
+  assert_int_equal(TYPE_OF(p, "blk.12.attn_v.weight"), TP_TYPE_Q6_K);
+  assert_int_equal(TYPE_OF(p, "blk.10.ffn_down.weight"), TP_TYPE_Q4_K);
+  tp_plan_free(p);
+  tp_model_free(m);
+  s.n_head_kv = 8; /* no GQA: LLaMA-1 65B, no raise */
+  m = make_model(&s);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.10.attn_v.weight"), TP_TYPE_Q4_K);
+  tp_plan_free(p);
+  tp_model_free(m);
+
+  s = default_spec();
+  s.arch = "falcon";
+  s.n_layer = 32;
+  m = make_model(&s);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "output.weight"), TP_TYPE_Q8_0);
+  assert_int_equal(TYPE_OF(p, "blk.1.ffn_down.weight"), TP_TYPE_Q6_K);
+  assert_int_equal(TYPE_OF(p, "blk.6.ffn_down.weight"), TP_TYPE_Q5_K);
+  assert_int_equal(TYPE_OF(p, "blk.5.ffn_down.weight"), TP_TYPE_Q4_K);
+  tp_plan_free(p);
+  o = preset_opts(TP_FTYPE_Q3_K_L);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.5.attn_output.weight"), TP_TYPE_Q4_K);
+  assert_int_equal(TYPE_OF(p, "blk.5.ffn_down.weight"), TP_TYPE_Q4_K);
+  tp_plan_free(p);
+  tp_model_free(m);
+}
+
 static void test_refused(void **state) {
   spec s = default_spec();
   tp_model *m = make_model(&s);
@@ -638,7 +684,7 @@ int main(void) {
       cmocka_unit_test(test_k_mixtures),   cmocka_unit_test(test_moe),
       cmocka_unit_test(test_fallbacks),    cmocka_unit_test(test_options),
       cmocka_unit_test(test_source_types), cmocka_unit_test(test_plain_type),
-      cmocka_unit_test(test_refused),
+      cmocka_unit_test(test_arch_rules),   cmocka_unit_test(test_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

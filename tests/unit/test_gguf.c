@@ -283,14 +283,34 @@ static void test_read_big_endian(void **state) {
   assert_int_equal(tp_model_big_endian(m), 1);
   tp_model_free(m);
 
-  /* a block type without a wired swap rule is refused clearly */
+  /* Q4_0 in a big-endian file: the f16 scale is swapped on read, the packed
+     nibbles are not (gguf_convert_endian's rule) */
   b.len = 0;
   {
     const uint64_t ne_q[1] = {32};
+    uint8_t blk[18];
     gb_header(&b, 3, 1, 0);
     gb_tensor(&b, "q", 1, ne_q, 2, 0); /* Q4_0 */
     gb_pad(&b, 32);
-    for (i = 0; i < 18; i++) gb_u8(&b, 0);
+    gb_u8(&b, 0x3c); /* d = 1.0 stored big-endian */
+    gb_u8(&b, 0x00);
+    for (i = 0; i < 16; i++) gb_u8(&b, (uint8_t)(0x10 + i));
+    assert_int_equal(open_mem(&b, &m), TP_OK);
+    assert_int_equal(tp_model_read(m, 0, 0, blk, sizeof blk), TP_OK);
+    assert_int_equal(blk[0], 0x00);
+    assert_int_equal(blk[1], 0x3c);
+    assert_int_equal(blk[2], 0x10);
+    assert_int_equal(blk[17], 0x1f);
+    tp_model_free(m);
+  }
+  /* a block type without a swap rule is refused clearly */
+  b.len = 0;
+  {
+    const uint64_t ne_q[1] = {256};
+    gb_header(&b, 3, 1, 0);
+    gb_tensor(&b, "q", 1, ne_q, 13, 0); /* Q5_K */
+    gb_pad(&b, 32);
+    for (i = 0; i < 176; i++) gb_u8(&b, 0);
   }
   assert_int_equal(open_mem(&b, &m), TP_EUNSUPPORTED);
   assert_non_null(strstr(tp_last_error(), "tensor \"q\""));
@@ -538,6 +558,12 @@ static void test_layout_big_endian(void **state) {
   p = new_plan("be.gguf");
   p->opts.flags = TP_CONVERT_BIG_ENDIAN;
   plan_add(p, "k", TP_TYPE_Q4_K, 1, (const uint64_t[]){256});
+  assert_int_equal(tp_gguf_layout(p), TP_OK);
+  assert_int_equal(p->entries[0].swap_size, TP_SWAP_BLOCK_FIELDS);
+  tp_plan_free(p);
+  p = new_plan("be.gguf");
+  p->opts.flags = TP_CONVERT_BIG_ENDIAN;
+  plan_add(p, "k", TP_TYPE_Q5_K, 1, (const uint64_t[]){256});
   assert_int_equal(tp_gguf_layout(p), TP_EUNSUPPORTED);
   assert_non_null(strstr(tp_last_error(), "tensor \"k\""));
   tp_plan_free(p);
@@ -809,21 +835,21 @@ static void test_swap_blocks(void **state) {
   size_t i;
   (void)state;
   for (i = 0; i < sizeof q4k; i++) q4k[i] = orig[i] = (uint8_t)i;
-  assert_true(tp_gguf_swap_blocks(TP_TYPE_Q4_K, q4k, sizeof q4k));
+  assert_true(tp_swap_storage(TP_TYPE_Q4_K, TP_SWAP_BLOCK_FIELDS, q4k, sizeof q4k));
   assert_int_equal(q4k[0], 1);
   assert_int_equal(q4k[1], 0);
   assert_int_equal(q4k[2], 3);
   assert_int_equal(q4k[3], 2);
   assert_int_equal(q4k[4], 4);
   assert_int_equal(q4k[144], 145); /* second block */
-  assert_true(tp_gguf_swap_blocks(TP_TYPE_Q4_K, q4k, sizeof q4k));
+  assert_true(tp_swap_storage(TP_TYPE_Q4_K, TP_SWAP_BLOCK_FIELDS, q4k, sizeof q4k));
   assert_memory_equal(q4k, orig, sizeof q4k);
   for (i = 0; i < sizeof q6k; i++) q6k[i] = (uint8_t)i;
-  assert_true(tp_gguf_swap_blocks(TP_TYPE_Q6_K, q6k, sizeof q6k));
+  assert_true(tp_swap_storage(TP_TYPE_Q6_K, TP_SWAP_BLOCK_FIELDS, q6k, sizeof q6k));
   assert_int_equal(q6k[208], 209);
   assert_int_equal(q6k[0], 0);
-  assert_false(tp_gguf_swap_blocks(TP_TYPE_Q4_K, q4k, 100));
-  assert_false(tp_gguf_swap_blocks(TP_TYPE_Q5_K, q4k, 176));
+  assert_false(tp_swap_storage(TP_TYPE_Q4_K, TP_SWAP_BLOCK_FIELDS, q4k, 100));
+  assert_false(tp_swap_storage(TP_TYPE_Q5_K, TP_SWAP_BLOCK_FIELDS, q4k, 176));
 }
 
 /* ---- metadata editing --------------------------------------------------------------- */
