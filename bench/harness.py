@@ -72,21 +72,67 @@ def remove(paths) -> None:
             p.unlink()
 
 
+def cpu_busy(interval: float = 1.0) -> float:
+    """Fraction of all CPUs busy over interval (nobody of ours runs then)."""
+    def snap():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        idle = v[3] + (v[4] if len(v) > 4 else 0)
+        return sum(v[:8]), idle
+    t0, i0 = snap()
+    time.sleep(interval)
+    t1, i1 = snap()
+    return 1.0 - (i1 - i0) / max(1, t1 - t0)
+
+
+NOISY = {"runs": 0, "waited_s": 0.0}
+
+
+def wait_quiet() -> None:
+    """Waits (up to BENCH_QUIET_WAIT seconds per run) until other processes
+    leave the CPUs idle (< BENCH_QUIET_BUSY, default 10%), so a compiler or
+    test suite running beside the benchmark does not skew one contender."""
+    limit = float(os.environ.get("BENCH_QUIET_WAIT", "900"))
+    busy_max = float(os.environ.get("BENCH_QUIET_BUSY", "0.10"))
+    t0 = time.monotonic()
+    warned = False
+    while True:
+        b = cpu_busy()
+        if b < busy_max:
+            return
+        waited = time.monotonic() - t0
+        if waited > limit:
+            NOISY["runs"] += 1
+            log(f"machine still busy ({b:.0%}) after {waited:.0f} s; running anyway")
+            return
+        if not warned:
+            log(f"other processes keep the CPUs {b:.0%} busy; waiting for quiet")
+            warned = True
+        NOISY["waited_s"] += 1.0
+        time.sleep(2.0)
+
+
 def run_once(c: Contender) -> float:
+    """One timed run of c. The child runs under /usr/bin/time only to read
+    its peak RSS: Linux keeps ru_maxrss across execve, so a child forked
+    from this (larger) Python process would report our size."""
     remove(c.outputs)
     os.sync()
-    time.sleep(0.2)
+    wait_quiet()
+    rss_file = BENCH / ".rss"
+    argv = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *c.argv]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(c.argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     dt = time.perf_counter() - t0
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.exit(f"bench: {c.label} failed with exit code {code}:\n"
+    err = proc.stderr.decode(errors="replace")
+    if proc.returncode != 0:
+        sys.exit(f"bench: {c.label} failed with exit code {proc.returncode}:\n"
                  f"  {shlex.join(c.argv)}\n{err[-3000:]}")
-    c.rss_mib = max(c.rss_mib, usage.ru_maxrss / 1024.0)
+    try:
+        kib = float(rss_file.read_text().split()[-1])
+        c.rss_mib = max(c.rss_mib, kib / 1024.0)
+    except (OSError, ValueError, IndexError):
+        pass
     return dt
 
 
@@ -137,8 +183,11 @@ def table(title: str, contenders: list[Contender], ratio_to: dict[str, str],
             row.append(f"{by[key].median / c.median:.2f}x" if key in by else "-")
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
-    lines.append("All times: %d runs after one warm-up; ratio = reference median / "
+    lines.append("Median of %d runs after one warm-up; ratio = reference median / "
                  "row median (above 1: the row is faster)." % len(contenders[0].times))
+    if NOISY["runs"]:
+        lines.append(f"Caution: {NOISY['runs']} runs so far started while other "
+                     "processes kept the CPUs busy.")
     return "\n".join(lines)
 
 
@@ -154,6 +203,7 @@ def save_json(name: str, contenders: list[Contender], extra: dict) -> None:
     d.mkdir(parents=True, exist_ok=True)
     data = {"name": name, "date": time.strftime("%Y-%m-%d %H:%M:%S"),
             "host": platform.node(), "runs": RUNS, "threads": THREADS,
+            "noisy_runs_so_far": NOISY["runs"],
             "contenders": [{"key": c.key, "label": c.label, "argv": c.argv,
                             "times": c.times, "median": c.median,
                             "peak_rss_mib": c.rss_mib} for c in contenders]}

@@ -204,6 +204,27 @@ static int apply_type_option(const char *opt, const char *s,
   return 0;
 }
 
+/* Requantizing (allowed by --allow-requantize) compounds two rounding
+ * errors; say so once, with an example tensor. */
+static void warn_requantize(const tp_plan *plan) {
+  size_t n = 0, first = 0;
+  tp_plan_tensor t;
+  for (size_t i = 0; i < tp_plan_tensor_count(plan); i++) {
+    if (tp_plan_tensor_at(plan, i, &t) != TP_OK) continue;
+    if (tp_type_is_quantized(t.src_type) && tp_type_is_quantized(t.dst_type) &&
+        t.src_type != t.dst_type) {
+      if (!n) first = i;
+      n++;
+    }
+  }
+  if (!n || tp_plan_tensor_at(plan, first, &t) != TP_OK) return;
+  cli_warning("requantizing %zu already quantized tensor%s (e.g. \"%.*s\" %s "
+              "-> %s): the result is worse than quantizing the original "
+              "F16/F32 model",
+              n, n == 1 ? "" : "s", (int)(t.name.len > 80 ? 80 : t.name.len),
+              t.name.data, tp_type_name(t.src_type), tp_type_name(t.dst_type));
+}
+
 /* Presets exist for GGUF targets only: for other targets a name that is
  * also an element type (F16, Q8_0) means the type, and a preset-only name
  * (Q4_K_M) is a usage error. Returns 0 or the exit status. */
@@ -678,6 +699,8 @@ static int run(convert_args *a) {
                 list, a->n_gguf_only == 1 ? "ies" : "y",
                 tp_format_name(tp_plan_format(plan)));
   }
+
+  warn_requantize(plan);
 
   if (a->dry_run) {
     if (a->json) {

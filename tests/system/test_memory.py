@@ -7,9 +7,9 @@ per worker plus per-tensor bookkeeping: well under 64 MiB here.
 """
 import json
 import os
-import resource
 import struct
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -43,12 +43,27 @@ def write_f32_model(path: Path, total_bytes: int, tensor_bytes: int = 64 * MiB) 
 
 
 def peak_rss_mib(args) -> float:
+    """Peak resident set of the tensorport process itself: VmHWM of its own
+    address space, sampled until it exits. (ru_maxrss from wait4 would also
+    count this large Python process, whose high-water mark survives fork and
+    exec.)"""
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    peak_kib = 0
+    status = f"/proc/{proc.pid}/status"
+    while proc.poll() is None:
+        try:
+            with open(status) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peak_kib = max(peak_kib, int(line.split()[1]))
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            pass
+        time.sleep(0.005)
     err = proc.stderr.read().decode()
     proc.stderr.close()
-    assert os.waitstatus_to_exitcode(status) == 0, err
-    return usage.ru_maxrss / 1024.0  # Linux reports KiB
+    assert proc.returncode == 0, err
+    assert peak_kib > 0, "could not sample the process"
+    return peak_kib / 1024.0
 
 
 @pytest.mark.skipif(os.statvfs("/tmp").f_bavail * os.statvfs("/tmp").f_frsize < 8 << 30,

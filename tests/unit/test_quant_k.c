@@ -29,7 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dtype/dtype.h"
 #include "quant/quant.h"
+#include "quant/quant_impl.h"
 
 #define QK 256
 
@@ -562,9 +564,37 @@ static void test_simd_matches_reference(void **state) {
   free(q);
 }
 
+/* The SIMD comparisons below only mean something if the dispatch really
+ * picks the SIMD codecs on a CPU that has the instructions. */
+static void test_simd_paths_selected(void **state) {
+  static const tp_type kt[] = {TP_TYPE_Q2_K, TP_TYPE_Q3_K, TP_TYPE_Q4_K,
+                               TP_TYPE_Q5_K, TP_TYPE_Q6_K};
+  unsigned f = tp_cpu_features(), old;
+  int expect = 0;
+  size_t i;
+  (void)state;
+#if defined(__x86_64__)
+  expect = (f & (TP_CPU_AVX2 | TP_CPU_F16C)) == (TP_CPU_AVX2 | TP_CPU_F16C);
+#elif defined(__aarch64__)
+  expect = (f & TP_CPU_NEON) != 0;
+#endif
+  (void)f;
+  for (i = 0; i < sizeof kt / sizeof kt[0]; i++) {
+    const tp_qcodec *c = tp_qcodec_of(kt[i]);
+    assert_non_null(c);
+    assert_true((c->quantize_fast != NULL) == expect);
+    assert_true((c->dequantize_fast != NULL) == expect);
+  }
+  old = tp_cpu_set_mask(0);
+  for (i = 0; i < sizeof kt / sizeof kt[0]; i++)
+    assert_null(tp_qcodec_of(kt[i])->quantize_fast);
+  tp_cpu_set_mask(old);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_capabilities),
+      cmocka_unit_test(test_simd_paths_selected),
       cmocka_unit_test(test_zero_block),
       cmocka_unit_test(test_below_group_eps),
       cmocka_unit_test(test_single_outlier),

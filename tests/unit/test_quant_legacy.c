@@ -418,10 +418,13 @@ static void test_roundtrip_error(void **state) {
     for (b = 0; b < N / QK; b++) {
       const float *xb = x + b * QK, *yb = y + b * QK;
       double lo = xb[0], hi = xb[0], amax = 0, step, bound;
+      /* plain comparisons: GCC 12's aarch64 vectorizer crashes on an
+         fmin/fmax reduction here (the data has no NaN) */
       for (j = 0; j < QK; j++) {
-        lo = fmin(lo, xb[j]);
-        hi = fmax(hi, xb[j]);
-        amax = fmax(amax, fabs(xb[j]));
+        double v = xb[j], av = v < 0 ? -v : v;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+        if (av > amax) amax = av;
       }
       /* step: the quantization step; bound: half a step for rounded
        * codes, a full step where Q4_0/Q5_0 clamp the top code, plus the
