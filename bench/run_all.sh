@@ -62,12 +62,18 @@ machine() {
   echo
   echo "* CPU: $model, $cores cores ($(lscpu | sed -n 's/^Thread(s) per core: *//p') thread(s) per core)"
   echo "* RAM: $mem"
-  echo "* disk: $disk, $fs, rotational=$(cat /sys/block/"$(basename "$(df -P "$BUILD/bench" | awk 'NR==2 {print $1}')")"/queue/rotational 2>/dev/null || echo '?')"
+  echo "* disk: $disk, $fs"
   echo "* kernel: $(uname -sr)"
   echo "* date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "* tensorport: $TENSORPORT ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ', modified tree'))"
   echo "* llama.cpp: $(sed -n 's/^LLAMA_CPP_PY_VERSION=//p' "$ROOT/scripts/setup.sh") (llama-cpp-python sdist), built by scripts/setup.sh"
-  echo "* Python: $("$PY" -c 'import sys, numpy, torch, safetensors, gguf; from importlib.metadata import version as v; print(f"{sys.version.split()[0]}, numpy {numpy.__version__}, torch {torch.__version__}, safetensors {safetensors.__version__}, gguf {v(\"gguf\")}")')"
+  echo "* Python: $("$PY" - <<'PYEOF'
+import sys
+from importlib.metadata import version
+print(sys.version.split()[0] + ", " + ", ".join(
+    f"{p} {version(p)}" for p in ("numpy", "torch", "safetensors", "gguf")))
+PYEOF
+)"
   echo "* threads: ${BENCH_THREADS:-2} for every contender; median of ${BENCH_RUNS:-5} runs after one warm-up"
   echo
 }

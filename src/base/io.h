@@ -57,6 +57,17 @@ const char *tp_outfile_temp_path(const tp_outfile *f);
  * the directory. The handle is freed whether or not this succeeds; on
  * failure the temporary file is removed. */
 tp_status tp_outfile_commit(tp_outfile *f);
+/* Commits several files at once: syncs (unless TP_OUT_NO_SYNC) and closes
+ * every one first, so that none is renamed unless all are complete, then
+ * renames them in array order, then syncs each of their folders once. Every
+ * handle is freed and its entry set to NULL, whether or not this succeeds;
+ * on failure the files not renamed yet are removed (NULL entries are
+ * skipped). */
+tp_status tp_outfile_commit_all(tp_outfile **files, size_t n);
+/* fsyncs the folder that contains path (after creating an entry in it,
+ * e.g. a new output folder). Filesystems that cannot sync folders are not
+ * an error. */
+tp_status tp_sync_parent_dir(const char *path);
 /* Removes the temporary file and frees the handle; NULL accepted. */
 void tp_outfile_abort(tp_outfile *f);
 /* Path of a file that the commit will create, to reopen it before commit. */

@@ -438,18 +438,24 @@ tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res) {
     c.phase = TP_PHASE_SYNC;
     tick(&c);
     /* tensor files first, side files (index, copies) last, so a reader
-       that finds the index also finds the shards */
-    for (i = 0; st == TP_OK && i < p->nfiles; i++) {
-      if (p->files[i].is_aux) continue;
-      st = tp_outfile_commit(c.outs[i]);
-      c.outs[i] = NULL;
+       that finds the index also finds the shards; every file is synced
+       before the first rename, and the folder once after the last */
+    tp_outfile **order = tp_calloc(p->nfiles ? p->nfiles : 1, sizeof *order);
+    size_t k = 0;
+    if (!order) st = TP_ENOMEM;
+    for (i = 0; order && i < p->nfiles; i++)
+      if (!p->files[i].is_aux) order[k++] = c.outs[i];
+    for (i = 0; order && i < p->nfiles; i++)
+      if (p->files[i].is_aux) order[k++] = c.outs[i];
+    if (order) {
+      st = tp_outfile_commit_all(order, p->nfiles);
+      for (i = 0; i < p->nfiles; i++) c.outs[i] = NULL;
     }
-    for (i = 0; st == TP_OK && i < p->nfiles; i++) {
-      if (!p->files[i].is_aux) continue;
-      st = tp_outfile_commit(c.outs[i]);
-      c.outs[i] = NULL;
-    }
+    free(order);
   }
+  /* a folder we created must itself survive a crash */
+  if (st == TP_OK && dir_created && !(p->opts.flags & TP_CONVERT_NO_SYNC))
+    st = tp_sync_parent_dir(p->out_path);
   if (st != TP_OK && c.cancelled && st != TP_ECANCELED)
     st = tp_error(TP_ECANCELED, "conversion cancelled");
   for (i = 0; i < p->nfiles; i++) tp_outfile_abort(c.outs[i]);
