@@ -37,7 +37,6 @@ struct tp_infile {
 static _Thread_local sigjmp_buf *t_bus_jmp;
 static _Thread_local volatile sig_atomic_t t_bus_armed;
 static struct sigaction g_old_bus;
-static int g_bus_installed;
 static pthread_mutex_t g_bus_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void bus_handler(int sig, siginfo_t *si, void *uc) {
@@ -52,15 +51,24 @@ static void bus_handler(int sig, siginfo_t *si, void *uc) {
   raise(sig);
 }
 
+/* Installs the guard's handler unless it is already the current one; the
+ * handler it replaces is kept and restored for faults that are not ours.
+ * Called before every guarded copy, because an application (or a test
+ * framework) may have installed its own SIGBUS handler since. */
 static void install_bus_handler(void) {
+  struct sigaction cur;
+  if (sigaction(SIGBUS, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+      cur.sa_sigaction == bus_handler)
+    return;
   pthread_mutex_lock(&g_bus_lock);
-  if (!g_bus_installed) {
+  if (sigaction(SIGBUS, NULL, &cur) != 0 || !(cur.sa_flags & SA_SIGINFO) ||
+      cur.sa_sigaction != bus_handler) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = bus_handler;
     sa.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGBUS, &sa, &g_old_bus) == 0) g_bus_installed = 1;
+    sigaction(SIGBUS, &sa, &g_old_bus);
   }
   pthread_mutex_unlock(&g_bus_lock);
 }
@@ -68,6 +76,7 @@ static void install_bus_handler(void) {
 static int guarded_copy(void *dst, const void *src, size_t len) {
   sigjmp_buf jb;
   sigjmp_buf *volatile prev = t_bus_jmp;
+  install_bus_handler();
   if (sigsetjmp(jb, 1)) {
     t_bus_jmp = prev;
     return -1;

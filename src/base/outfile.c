@@ -141,12 +141,13 @@ tp_status tp_outfile_create(tp_outfile **out, const char *final_path,
   f->fd = mkostemp(f->tmp_path, O_CLOEXEC);
   if (f->fd < 0) {
     int e = errno;
+    tp_error_errno(e == ENOENT ? TP_ENOTFOUND : TP_EIO, e,
+                   "%s: cannot create a temporary file in %s", final_path,
+                   f->dir);
     free(f->tmp_path);
     f->tmp_path = NULL;
     tp_outfile_abort(f);
-    return tp_error_errno(e == ENOENT ? TP_ENOTFOUND : TP_EIO, e,
-                          "%s: cannot create a temporary file in %s",
-                          final_path, f->dir);
+    return tp_last_status();
   }
   f->slot = register_tmp(f->tmp_path);
   {

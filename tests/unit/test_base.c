@@ -1,0 +1,465 @@
+/*
+ * test_base.c - unit tests of the base layer: error records, checked
+ * arithmetic, little-endian loads, input files (regular, empty, directory,
+ * FIFO, truncated under us, in memory), atomic output files (commit, abort,
+ * refusal to overwrite, signal-safe clean-up), the thread pool (every item
+ * runs once, first error wins with its message, cancellation) and the string
+ * index.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/arena.h"
+#include "base/base.h"
+#include "base/io.h"
+#include "base/pool.h"
+
+static char g_dir[256];
+
+static int make_dir(void **state) {
+  (void)state;
+  snprintf(g_dir, sizeof g_dir, "/tmp/tp_test_base.XXXXXX");
+  return mkdtemp(g_dir) ? 0 : -1;
+}
+
+static int remove_dir(void **state) {
+  char cmd[300];
+  (void)state;
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static void path_in(char *out, size_t n, const char *name) {
+  snprintf(out, n, "%s/%s", g_dir, name);
+}
+
+static void write_file(const char *path, const void *data, size_t len) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(data, 1, len, f), len);
+  assert_int_equal(fclose(f), 0);
+}
+
+static int count_temp_files(void) {
+  char cmd[400];
+  FILE *p;
+  int n = -1;
+  snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -c '\\.tmp\\.' || true", g_dir);
+  p = popen(cmd, "r");
+  assert_non_null(p);
+  assert_int_equal(fscanf(p, "%d", &n), 1);
+  pclose(p);
+  return n;
+}
+
+/* ---- errors -------------------------------------------------------------------- */
+
+static void test_error_record(void **state) {
+  (void)state;
+  tp_clear_error();
+  assert_string_equal(tp_last_error(), "");
+  assert_int_equal(tp_error(TP_EFORMAT, "tensor \"%s\": %d vs %d", "w", 4, 8),
+                   TP_EFORMAT);
+  assert_string_equal(tp_last_error(), "tensor \"w\": 4 vs 8");
+  assert_int_equal(tp_last_status(), TP_EFORMAT);
+  assert_int_equal(tp_error_prefix("%s: gguf", "m.gguf"), TP_EFORMAT);
+  assert_string_equal(tp_last_error(), "m.gguf: gguf: tensor \"w\": 4 vs 8");
+  assert_string_equal(tp_strerror(TP_ELIMIT), "resource limit exceeded");
+  assert_string_equal(tp_strerror((tp_status)999), "unknown status");
+  tp_clear_error();
+  assert_int_equal(tp_last_status(), TP_OK);
+}
+
+static void *other_thread(void *arg) {
+  (void)arg;
+  tp_error(TP_EIO, "from the other thread");
+  return NULL;
+}
+
+static void test_error_is_thread_local(void **state) {
+  pthread_t t;
+  (void)state;
+  tp_error(TP_EFORMAT, "mine");
+  assert_int_equal(pthread_create(&t, NULL, other_thread, NULL), 0);
+  pthread_join(t, NULL);
+  assert_string_equal(tp_last_error(), "mine");
+  assert_int_equal(tp_last_status(), TP_EFORMAT);
+}
+
+static void test_quote_for_message(void **state) {
+  char out[64];
+  char big[500];
+  (void)state;
+  tp_quote_for_message(out, sizeof out, "a\"b\\c\n\0d", 8);
+  assert_string_equal(out, "a\\\"b\\\\c\\x0a\\x00d");
+  memset(big, 'x', sizeof big);
+  tp_quote_for_message(out, sizeof out, big, sizeof big);
+  assert_true(strlen(out) < sizeof out);
+  assert_non_null(strstr(out, "..."));
+}
+
+/* ---- arithmetic and byte order --------------------------------------------------- */
+
+static void test_checked_arithmetic(void **state) {
+  uint64_t r;
+  size_t s;
+  (void)state;
+  assert_false(tp_add_overflow_u64(1, 2, &r));
+  assert_int_equal(r, 3);
+  assert_true(tp_add_overflow_u64(UINT64_MAX, 1, &r));
+  assert_false(tp_mul_overflow_u64(1ull << 31, 1ull << 32, &r));
+  assert_true(tp_mul_overflow_u64(1ull << 32, 1ull << 32, &r));
+  /* the safetensors-cpp proof of concept: this product wraps to 4 */
+  assert_true(tp_mul_overflow_u64(4194305ull * 4194305ull, 211106198978564ull, &r));
+  assert_true(tp_mul_overflow_size(SIZE_MAX, 2, &s));
+  assert_false(tp_align_up_overflow_u64(33, 32, &r));
+  assert_int_equal(r, 64);
+  assert_false(tp_align_up_overflow_u64(64, 32, &r));
+  assert_int_equal(r, 64);
+  /* llama.cpp#24759: SIZE_MAX - 3 aligned up to 32 must not wrap to 0 */
+  assert_true(tp_align_up_overflow_u64(UINT64_MAX - 3, 32, &r));
+  assert_true(tp_is_pow2_u64(1));
+  assert_true(tp_is_pow2_u64(1ull << 63));
+  assert_false(tp_is_pow2_u64(0));
+  assert_false(tp_is_pow2_u64(3));
+}
+
+static void test_byte_order(void **state) {
+  const uint8_t b[8] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
+  uint8_t o[8];
+  uint32_t v[2] = {0x11223344u, 0xaabbccddu};
+  (void)state;
+  assert_int_equal(tp_load_le16(b), 0x0201);
+  assert_int_equal(tp_load_le32(b), 0x04030201u);
+  assert_true(tp_load_le64(b) == 0x0807060504030201ull);
+  assert_int_equal(tp_load_be16(b), 0x0102);
+  assert_int_equal(tp_load_be32(b), 0x01020304u);
+  assert_true(tp_load_be64(b) == 0x0102030405060708ull);
+  tp_store_le64(o, 0x0807060504030201ull);
+  assert_memory_equal(o, b, 8);
+  tp_store_be32(o, 0x01020304u);
+  assert_memory_equal(o, b, 4);
+  /* unaligned loads are fine */
+  assert_int_equal(tp_load_le32(b + 1), 0x05040302u);
+  tp_byteswap(v, 2, 4);
+  assert_int_equal(v[0], 0x44332211u);
+  assert_int_equal(v[1], 0xddccbbaau);
+}
+
+/* ---- input files ------------------------------------------------------------------ */
+
+static void test_infile_regular_and_bounds(void **state) {
+  char p[300];
+  tp_infile *f;
+  uint8_t buf[8];
+  (void)state;
+  path_in(p, sizeof p, "in.bin");
+  write_file(p, "0123456789", 10);
+  for (int use_mmap = 0; use_mmap < 2; use_mmap++) {
+    assert_int_equal(tp_infile_open(&f, p, use_mmap), TP_OK);
+    assert_int_equal(tp_infile_size(f), 10);
+    assert_int_equal(tp_infile_read(f, 2, buf, 4), TP_OK);
+    assert_memory_equal(buf, "2345", 4);
+    /* a read past the end is refused with the numbers, never performed */
+    assert_int_equal(tp_infile_read(f, 8, buf, 4), TP_EFORMAT);
+    assert_non_null(strstr(tp_last_error(), "past the end"));
+    assert_non_null(strstr(tp_last_error(), "(10 bytes)"));
+    assert_int_equal(tp_infile_read(f, UINT64_MAX - 1, buf, 4), TP_EFORMAT);
+    assert_int_equal(tp_infile_check_unchanged(f), TP_OK);
+    tp_infile_close(f);
+  }
+  tp_infile_close(NULL);
+}
+
+static void test_infile_refuses_non_regular(void **state) {
+  char p[300];
+  tp_infile *f;
+  (void)state;
+  assert_int_equal(tp_infile_open(&f, g_dir, 0), TP_EFORMAT);
+  assert_non_null(strstr(tp_last_error(), "a directory"));
+  path_in(p, sizeof p, "fifo");
+  assert_int_equal(mkfifo(p, 0600), 0);
+  /* must not block waiting for a writer */
+  assert_int_equal(tp_infile_open(&f, p, 0), TP_EFORMAT);
+  assert_non_null(strstr(tp_last_error(), "a FIFO"));
+  assert_int_equal(tp_infile_open(&f, "/dev/zero", 0), TP_EFORMAT);
+  assert_non_null(strstr(tp_last_error(), "character device"));
+  path_in(p, sizeof p, "missing");
+  assert_int_equal(tp_infile_open(&f, p, 0), TP_ENOTFOUND);
+}
+
+static void test_infile_shrinks_under_us(void **state) {
+  char p[300];
+  tp_infile *f;
+  uint8_t *buf = malloc(1 << 16);
+  (void)state;
+  assert_non_null(buf);
+  memset(buf, 7, 1 << 16);
+  path_in(p, sizeof p, "shrink.bin");
+  write_file(p, buf, 1 << 16);
+  for (int use_mmap = 0; use_mmap < 2; use_mmap++) {
+    write_file(p, buf, 1 << 16);
+    assert_int_equal(tp_infile_open(&f, p, use_mmap), TP_OK);
+    assert_int_equal(truncate(p, 100), 0);
+    /* pread sees a short read; the mapping raises SIGBUS, which the guard
+       turns into the same error instead of a crash */
+    assert_int_equal(tp_infile_read(f, 8192, buf, 8192), TP_ECHANGED);
+    assert_non_null(strstr(tp_last_error(), "changed during conversion"));
+    assert_int_equal(tp_infile_check_unchanged(f), TP_ECHANGED);
+    tp_infile_close(f);
+  }
+  free(buf);
+}
+
+static void test_infile_memory(void **state) {
+  static const char data[] = "hello world";
+  tp_infile *f;
+  char buf[5];
+  (void)state;
+  assert_int_equal(tp_infile_from_memory(&f, data, 11, "mem"), TP_OK);
+  assert_string_equal(tp_infile_path(f), "mem");
+  assert_int_equal(tp_infile_read(f, 6, buf, 5), TP_OK);
+  assert_memory_equal(buf, "world", 5);
+  assert_int_equal(tp_infile_read(f, 7, buf, 5), TP_EFORMAT);
+  tp_infile_close(f);
+}
+
+/* ---- output files ----------------------------------------------------------------- */
+
+static void test_outfile_commit(void **state) {
+  char p[300];
+  tp_outfile *o;
+  struct stat st;
+  (void)state;
+  path_in(p, sizeof p, "out.bin");
+  assert_int_equal(tp_outfile_create(&o, p, 10, 0), TP_OK);
+  /* nothing at the target until the commit; the temporary file is beside it */
+  assert_false(tp_path_exists(p));
+  assert_int_equal(count_temp_files(), 1);
+  assert_non_null(strstr(tp_outfile_temp_path(o), "/.out.bin.tmp."));
+  assert_int_equal(tp_outfile_write(o, 5, "56789", 5), TP_OK);
+  assert_int_equal(tp_outfile_write(o, 0, "01234", 5), TP_OK);
+  assert_int_equal(tp_outfile_commit(o), TP_OK);
+  assert_int_equal(stat(p, &st), 0);
+  assert_int_equal(st.st_size, 10);
+  assert_int_equal(count_temp_files(), 0);
+  {
+    char buf[10];
+    FILE *f = fopen(p, "rb");
+    assert_int_equal(fread(buf, 1, 10, f), 10);
+    fclose(f);
+    assert_memory_equal(buf, "0123456789", 10);
+  }
+  /* an existing output is not replaced without TP_OUT_FORCE */
+  assert_int_equal(tp_outfile_create(&o, p, 10, 0), TP_EEXISTS);
+  assert_non_null(strstr(tp_last_error(), "--force"));
+  assert_int_equal(tp_outfile_create(&o, p, 3, TP_OUT_FORCE | TP_OUT_NO_SYNC), TP_OK);
+  assert_int_equal(tp_outfile_write(o, 0, "abc", 3), TP_OK);
+  assert_int_equal(tp_outfile_commit(o), TP_OK);
+  assert_int_equal(stat(p, &st), 0);
+  assert_int_equal(st.st_size, 3);
+  /* a directory is never a valid output */
+  assert_int_equal(tp_outfile_create(&o, g_dir, 3, TP_OUT_FORCE), TP_EEXISTS);
+}
+
+static void test_outfile_abort_and_signal_cleanup(void **state) {
+  char p[300];
+  tp_outfile *a, *b;
+  (void)state;
+  path_in(p, sizeof p, "aborted.bin");
+  assert_int_equal(tp_outfile_create(&a, p, 1000, 0), TP_OK);
+  assert_int_equal(tp_outfile_write(a, 0, "x", 1), TP_OK);
+  tp_outfile_abort(a);
+  assert_false(tp_path_exists(p));
+  assert_int_equal(count_temp_files(), 0);
+  tp_outfile_abort(NULL);
+  /* what a SIGINT handler does: unlink every live temporary file */
+  path_in(p, sizeof p, "sig1.bin");
+  assert_int_equal(tp_outfile_create(&a, p, 10, 0), TP_OK);
+  path_in(p, sizeof p, "sig2.bin");
+  assert_int_equal(tp_outfile_create(&b, p, 10, 0), TP_OK);
+  assert_int_equal(count_temp_files(), 2);
+  tp_cleanup_temp_files_signal_safe();
+  assert_int_equal(count_temp_files(), 0);
+  tp_outfile_abort(a);
+  tp_outfile_abort(b);
+}
+
+static void test_outfile_missing_folder(void **state) {
+  char p[300];
+  tp_outfile *o;
+  (void)state;
+  path_in(p, sizeof p, "no/such/folder/out.bin");
+  assert_int_equal(tp_outfile_create(&o, p, 10, 0), TP_ENOTFOUND);
+  assert_non_null(strstr(tp_last_error(), "temporary file"));
+}
+
+/* ---- thread pool ------------------------------------------------------------------ */
+
+typedef struct {
+  atomic_int *hits;
+  size_t fail_at;
+  atomic_int ticks;
+  int cancel_after_ticks;
+} pool_arg;
+
+static tp_status pool_item(void *arg, size_t i, unsigned w) {
+  pool_arg *a = (pool_arg *)arg;
+  (void)w;
+  if (i == a->fail_at) return tp_error(TP_EFORMAT, "item %zu failed", i);
+  atomic_fetch_add(&a->hits[i], 1);
+  return TP_OK;
+}
+
+static tp_status slow_item(void *arg, size_t i, unsigned w) {
+  (void)arg;
+  (void)i;
+  (void)w;
+  usleep(2000);
+  return TP_OK;
+}
+
+static int pool_tick(void *arg) {
+  pool_arg *a = (pool_arg *)arg;
+  int t = atomic_fetch_add(&a->ticks, 1) + 1;
+  return a->cancel_after_ticks && t >= a->cancel_after_ticks;
+}
+
+static void test_pool_runs_every_item_once(void **state) {
+  enum { N = 10000 };
+  tp_pool *p;
+  pool_arg a;
+  size_t i;
+  (void)state;
+  memset(&a, 0, sizeof a);
+  a.hits = calloc(N, sizeof *a.hits);
+  a.fail_at = SIZE_MAX;
+  assert_int_equal(tp_pool_create(&p, 4), TP_OK);
+  assert_int_equal(tp_pool_threads(p), 4);
+  for (int round = 0; round < 3; round++)
+    assert_int_equal(tp_pool_run(p, N, pool_item, &a, pool_tick, &a, 1), TP_OK);
+  for (i = 0; i < N; i++) assert_int_equal(atomic_load(&a.hits[i]), 3);
+  assert_int_equal(tp_pool_run(p, 0, pool_item, &a, NULL, NULL, 0), TP_OK);
+  tp_pool_free(p);
+  tp_pool_free(NULL);
+  free(a.hits);
+}
+
+static void test_pool_first_error_reaches_caller(void **state) {
+  tp_pool *p;
+  pool_arg a;
+  (void)state;
+  memset(&a, 0, sizeof a);
+  a.hits = calloc(1000, sizeof *a.hits);
+  a.fail_at = 500;
+  tp_clear_error();
+  assert_int_equal(tp_pool_create(&p, 2), TP_OK);
+  assert_int_equal(tp_pool_run(p, 1000, pool_item, &a, NULL, NULL, 0), TP_EFORMAT);
+  /* the worker's message is carried to this thread */
+  assert_string_equal(tp_last_error(), "item 500 failed");
+  /* the pool is reusable after a failure */
+  a.fail_at = SIZE_MAX;
+  assert_int_equal(tp_pool_run(p, 1000, pool_item, &a, NULL, NULL, 0), TP_OK);
+  tp_pool_free(p);
+  free(a.hits);
+}
+
+static void test_pool_cancel_from_tick(void **state) {
+  tp_pool *p;
+  pool_arg a;
+  double t0;
+  (void)state;
+  memset(&a, 0, sizeof a);
+  a.cancel_after_ticks = 2;
+  assert_int_equal(tp_pool_create(&p, 2), TP_OK);
+  t0 = tp_now();
+  /* 100000 items of 2 ms would take 100 s: cancellation must stop them */
+  assert_int_equal(tp_pool_run(p, 100000, slow_item, NULL, pool_tick, &a, 5),
+                   TP_ECANCELED);
+  assert_true(tp_now() - t0 < 10.0);
+  tp_pool_free(p);
+}
+
+/* ---- arena and string index ------------------------------------------------------- */
+
+typedef struct {
+  tp_string *keys;
+} keyset;
+
+static tp_string key_of(const void *ctx, size_t i) {
+  return ((const keyset *)ctx)->keys[i];
+}
+
+static void test_arena_and_strmap(void **state) {
+  enum { N = 5000 };
+  tp_arena ar;
+  tp_strmap m;
+  keyset ks;
+  size_t i;
+  char big_probe[3] = {'a', 0, 'b'};
+  (void)state;
+  tp_arena_init(&ar);
+  tp_strmap_init(&m);
+  ks.keys = calloc(N + 1, sizeof *ks.keys);
+  for (i = 0; i < N; i++) {
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "blk.%zu.weight", i);
+    char *s = tp_arena_strndup(&ar, tmp, (size_t)n);
+    assert_non_null(s);
+    assert_int_equal((uintptr_t)s % 16, 0);
+    ks.keys[i].data = s;
+    ks.keys[i].len = (size_t)n;
+    assert_int_equal(tp_strmap_insert(&m, i, key_of, &ks), TP_OK);
+  }
+  /* a key with an embedded NUL is a different key from its prefix */
+  ks.keys[N].data = tp_arena_strndup(&ar, big_probe, 3);
+  ks.keys[N].len = 3;
+  assert_int_equal(tp_strmap_insert(&m, N, key_of, &ks), TP_OK);
+  for (i = 0; i < N; i++)
+    assert_int_equal(tp_strmap_find(&m, ks.keys[i].data, ks.keys[i].len, key_of, &ks), i);
+  assert_int_equal(tp_strmap_find(&m, "a\0b", 3, key_of, &ks), N);
+  assert_int_equal(tp_strmap_find(&m, "a", 1, key_of, &ks), SIZE_MAX);
+  assert_int_equal(tp_strmap_find(&m, "blk.x.weight", 12, key_of, &ks), SIZE_MAX);
+  /* a large allocation does not disturb the small ones */
+  assert_non_null(tp_arena_alloc(&ar, 1 << 20));
+  assert_string_equal(ks.keys[17].data, "blk.17.weight");
+  tp_strmap_free(&m);
+  tp_arena_free(&ar);
+  free(ks.keys);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_error_record),
+      cmocka_unit_test(test_error_is_thread_local),
+      cmocka_unit_test(test_quote_for_message),
+      cmocka_unit_test(test_checked_arithmetic),
+      cmocka_unit_test(test_byte_order),
+      cmocka_unit_test(test_infile_regular_and_bounds),
+      cmocka_unit_test(test_infile_refuses_non_regular),
+      cmocka_unit_test(test_infile_shrinks_under_us),
+      cmocka_unit_test(test_infile_memory),
+      cmocka_unit_test(test_outfile_commit),
+      cmocka_unit_test(test_outfile_abort_and_signal_cleanup),
+      cmocka_unit_test(test_outfile_missing_folder),
+      cmocka_unit_test(test_pool_runs_every_item_once),
+      cmocka_unit_test(test_pool_first_error_reaches_caller),
+      cmocka_unit_test(test_pool_cancel_from_tick),
+      cmocka_unit_test(test_arena_and_strmap),
+  };
+  return cmocka_run_group_tests(tests, make_dir, remove_dir);
+}
