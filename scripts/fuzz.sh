@@ -11,8 +11,11 @@ build=${2:?build dir}
 secs=${3:-60}
 status=0
 for fz in "$build"/fuzz/fuzz_*; do
-  [ -x "$fz" ] || continue
   name=$(basename "$fz")
+  # only the fuzzer binaries: not their scratch dirs (fuzz_X.new), logs or
+  # reproducers (fuzz_X-crash-...)
+  case "$name" in *.* | *-*) continue ;; esac
+  [ -f "$fz" ] && [ -x "$fz" ] || continue
   corpus="tests/fuzz/corpus/${name#fuzz_}"
   [ -d "$corpus" ] || { echo "fuzz: no corpus for $name" >&2; status=1; continue; }
   case "$mode" in
@@ -28,7 +31,9 @@ for fz in "$build"/fuzz/fuzz_*; do
     run)
       scratch="$build/fuzz/$name.new"
       mkdir -p "$scratch"
+      # crash, leak, timeout and OOM reproducers go next to the scratch dir
       "$fz" -max_total_time="$secs" -max_len=65536 -timeout=5 -rss_limit_mb=2560 \
+        -artifact_prefix="$build/fuzz/$name-" -print_final_stats=1 \
         "$scratch" "$corpus" || status=1 ;;
   esac
 done

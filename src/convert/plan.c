@@ -112,7 +112,10 @@ static tp_status choose_default_types(tp_plan *p) {
     }
     if (!target_stores(p->format, want)) {
       tp_type fb;
-      if (!requested && lossless_fallback(p->format, want, &fb, &note)) {
+      /* the fallback applies to types the user did not ask for: sources
+         kept as they are (integers, bools) or no --type at all */
+      if ((!requested || want == e->src_type) &&
+          lossless_fallback(p->format, want, &fb, &note)) {
         want = fb;
       } else {
         char q[256];

@@ -16,6 +16,10 @@ struct tp_plan;
 /* ---- format constants ------------------------------------------------------ */
 
 #define TP_GGUF_DEFAULT_ALIGNMENT 32u
+/* largest general.alignment accepted (reading and writing): a writer pads
+ * the header to the alignment in memory, so 2^31 in a 57-byte file with no
+ * tensors would cost 2 GiB (security.md §6 row 25 refuses 2^31) */
+#define TP_GGUF_MAX_ALIGNMENT (1u << 20)
 #define TP_GGUF_VERSION_WRITE 3u
 /* tensor names must be shorter than this (ggml keeps them in char[64]) */
 #define TP_GGUF_MAX_NAME 64u

@@ -277,21 +277,48 @@ static bool is_split_key(const char *k, size_t n) {
           (n == 19 && !memcmp(k, "split.tensors.count", 19)));
 }
 
+/* A KV that goes back to plain SafeTensors metadata: a STRING
+ * "safetensors.metadata.<k>" ("format" stays encoded because the SafeTensors
+ * writer adds its own, and <k> must not look encoded). */
+static bool is_plain_kv(const tp_meta_item *it) {
+  const size_t plen = strlen(TP_GGUF_ST_PLAIN_PREFIX);
+  return it->val.type == TP_VALUE_STRING &&
+         has_prefix(it->key, it->key_len, TP_GGUF_ST_PLAIN_PREFIX) &&
+         it->key_len > plen &&
+         !has_prefix(it->key + plen, it->key_len - plen, TP_GGUF_ST_PREFIX) &&
+         !(it->key_len - plen == 6 && !memcmp(it->key + plen, "format", 6)) &&
+         utf8_valid(it->val.v.s.data, it->val.v.s.len);
+}
+
+/* Byte order of keys, as the SafeTensors writer sorts __metadata__. */
+static int key_cmp(const char *a, size_t al, const char *b, size_t bl) {
+  int c = memcmp(a, b, TP_MIN(al, bl));
+  if (c) return c;
+  return al < bl ? -1 : al > bl;
+}
+
 tp_status tp_gguf_meta_to_safetensors(const tp_metastore *gguf_meta,
                                       tp_metastore *out) {
-  size_t i;
+  size_t i, tail;
   const size_t plen = strlen(TP_GGUF_ST_PLAIN_PREFIX);
+  const tp_meta_item *after = NULL;
+  /* the decoder puts plain entries after the encoded ones, in the writer's
+   * key order, so only a trailing run of plain KVs in that order may go
+   * plain; the others stay encoded, with their index, or a round trip
+   * would move them */
+  for (tail = gguf_meta->n; tail > 0; tail--) {
+    const tp_meta_item *it = &gguf_meta->items[tail - 1];
+    if (is_split_key(it->key, it->key_len)) continue;
+    if (!is_plain_kv(it) ||
+        (after && key_cmp(it->key, it->key_len, after->key, after->key_len) >= 0))
+      break;
+    after = it;
+  }
   for (i = 0; i < gguf_meta->n; i++) {
     const tp_meta_item *it = &gguf_meta->items[i];
     tp_status st;
     if (is_split_key(it->key, it->key_len)) continue;
-    /* plain SafeTensors metadata kept by the reverse direction; "format"
-     * stays encoded because the SafeTensors writer adds its own */
-    if (it->val.type == TP_VALUE_STRING &&
-        has_prefix(it->key, it->key_len, TP_GGUF_ST_PLAIN_PREFIX) &&
-        it->key_len > plen &&
-        !has_prefix(it->key + plen, it->key_len - plen, TP_GGUF_ST_PREFIX) &&
-        !(it->key_len - plen == 6 && !memcmp(it->key + plen, "format", 6))) {
+    if (i >= tail && is_plain_kv(it)) {
       st = tp_meta_set(out, it->key + plen, it->key_len - plen, &it->val, 1);
     } else {
       sbuf key = {0}, val = {0};

@@ -370,6 +370,10 @@ static tp_status read_alignment(rd *r, const tp_metastore *meta,
     return rd_fail(r, TP_EFORMAT,
                    "alignment %" PRIu64 " is not a non-zero power of two",
                    meta->items[i].val.v.u);
+  if (meta->items[i].val.v.u > TP_GGUF_MAX_ALIGNMENT)
+    return rd_fail(r, TP_EFORMAT,
+                   "alignment %" PRIu64 " exceeds the limit (%u)",
+                   meta->items[i].val.v.u, TP_GGUF_MAX_ALIGNMENT);
   *align = meta->items[i].val.v.u;
   return TP_OK;
 }

@@ -72,11 +72,13 @@ tp_status tp_gguf_meta_alignment(const tp_metastore *meta, uint64_t *out) {
   const tp_value *v = find_val(meta, TP_GGUF_KEY_ALIGNMENT);
   *out = TP_GGUF_DEFAULT_ALIGNMENT;
   if (!v) return TP_OK;
-  if (v->type != TP_VALUE_U32 || !tp_is_pow2_u64(v->v.u))
+  if (v->type != TP_VALUE_U32 || !tp_is_pow2_u64(v->v.u) ||
+      v->v.u > TP_GGUF_MAX_ALIGNMENT)
     return tp_error(TP_EINVAL,
-                    "key \"%s\": must be a UINT32 power of two (got %s %" PRIu64
-                    ")",
-                    TP_GGUF_KEY_ALIGNMENT, tp_value_type_name(v->type),
+                    "key \"%s\": must be a UINT32 power of two up to %u (got "
+                    "%s %" PRIu64 ")",
+                    TP_GGUF_KEY_ALIGNMENT, TP_GGUF_MAX_ALIGNMENT,
+                    tp_value_type_name(v->type),
                     v->type == TP_VALUE_STRING || v->type == TP_VALUE_ARRAY
                         ? (uint64_t)0
                         : v->v.u);
@@ -111,6 +113,9 @@ tp_status tp_gguf_check_meta(const tp_metastore *meta, tp_status st) {
   if (al && !tp_is_pow2_u64(al->v.u))
     return tp_error(st, "key \"%s\": %" PRIu64 " is not a non-zero power of two",
                     TP_GGUF_KEY_ALIGNMENT, al->v.u);
+  if (al && al->v.u > TP_GGUF_MAX_ALIGNMENT)
+    return tp_error(st, "key \"%s\": %" PRIu64 " exceeds the limit (%u)",
+                    TP_GGUF_KEY_ALIGNMENT, al->v.u, TP_GGUF_MAX_ALIGNMENT);
   /* llama.cpp reinterprets scores as float* and token_type as int32_t*
    * indexed by token id without checking: types and lengths must agree */
   if ((s = want_array(meta, "tokenizer.ggml.tokens", TP_VALUE_STRING, st,
@@ -331,9 +336,10 @@ tp_status tp_gguf_render_header(const tp_metastore *meta, tp_gguf_tinfo *t,
   *header = NULL;
   *header_len = 0;
   *file_size = 0;
-  if (!tp_is_pow2_u64(alignment))
-    return tp_error(TP_EINVAL, "alignment %" PRIu64 " is not a power of two",
-                    alignment);
+  if (!tp_is_pow2_u64(alignment) || alignment > TP_GGUF_MAX_ALIGNMENT)
+    return tp_error(TP_EINVAL,
+                    "alignment %" PRIu64 " is not a power of two up to %u",
+                    alignment, TP_GGUF_MAX_ALIGNMENT);
   for (i = 0; i < meta->n; i++) {
     st = check_key(meta->items[i].key, meta->items[i].key_len);
     if (st == TP_OK)

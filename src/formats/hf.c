@@ -281,11 +281,17 @@ static tp_status open_index(tp_model *m, const hf_roots *r, const char *dir,
                     ipath, q, fq, why);
       goto done;
     }
-    for (i = 0; i < nshards; i++)
-      if (!strcmp(shards[i], json_string_value(v))) break;
-    if (i == nshards) shards[nshards++] = (char *)json_string_value(v);
+    shards[nshards++] = (char *)json_string_value(v);
   }
+  /* distinct names by sorting: a linear search per entry was quadratic in
+   * the entry count (minutes for a hostile index of distinct names) */
   qsort(shards, nshards, sizeof *shards, cmp_str);
+  {
+    size_t n = 0;
+    for (i = 0; i < nshards; i++)
+      if (!n || strcmp(shards[n - 1], shards[i])) shards[n++] = shards[i];
+    nshards = n;
+  }
   for (i = 0; i < nshards; i++) {
     char *sp;
     st = check_member(r, dir, shards[i], "shard named in the index");

@@ -199,7 +199,12 @@ CASES = [
     Case("gguf_alignment_2p31",
          {M: header_only(1, 1, lambda g: g.kv("general.alignment", U32, 2**31)
                          .tensor("w", (4,), F32, 0)) + bytes(64)},
-         2, r"data section: starts at 2147483648, beyond the end of the file"),
+         2, r'"general.alignment": alignment 2147483648 exceeds the limit \(1048576\)'),
+    # no tensors: nothing bounded the alignment by the file size, and a writer
+    # padded the header to 2 GiB in memory (found by fuzz_gguf)
+    Case("gguf_alignment_2p31_no_tensors",
+         {M: header_only(0, 1, lambda g: g.kv("general.alignment", U32, 2**31))},
+         2, r'"general.alignment": alignment 2147483648 exceeds the limit \(1048576\)'),
     # ---- tensor records (rows 26-30, 33) -----------------------------------
     Case("gguf_n_dims_5",
          {M: header_only(1, 0, lambda g: g.tensor("w", (1, 1, 1, 1, 4), F32, 0)) + bytes(64)},

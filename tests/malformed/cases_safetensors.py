@@ -203,6 +203,12 @@ CASES += [
     Case("hf_several_files_no_index",
          {"model/a.safetensors": SHARD1, "model/b.safetensors": SHARD2}, 2,
          r"2 \.safetensors files", input="model"),
+    # 100,000 distinct shard names: collecting them was quadratic (minutes)
+    # before the first missing shard was reported (found reviewing fuzz_hf_index)
+    Case("hf_many_distinct_shards",
+         {"model/model.safetensors.index.json":
+          index_json({"t%d" % i: "s%06d.safetensors" % i for i in range(100_000)})},
+         2, r'names shard "s000000\.safetensors", which does not exist', input="model"),
     Case("accept_hf_sharded", hf({"a": S1, "b": S2}, extra={"model/config.json": b"{}\n"}),
          0, r"", input="model"),
 ]

@@ -358,6 +358,19 @@ static void test_alignment(void **state) {
   gb_key(&b, "general.alignment", 5); gb_u32(&b, 32);
   assert_int_equal(open_mem(&b, &m), TP_EFORMAT);
   assert_non_null(strstr(tp_last_error(), "UINT32"));
+  /* 2^31 without tensors: nothing ties it to the file size, and a writer
+   * would pad the header to 2 GiB in memory (fuzz_gguf finding) */
+  b.len = 0;
+  gb_header(&b, 3, 0, 1);
+  gb_key(&b, "general.alignment", 4); gb_u32(&b, 0x80000000u);
+  assert_int_equal(open_mem(&b, &m), TP_EFORMAT);
+  assert_non_null(strstr(tp_last_error(), "exceeds the limit"));
+  /* the largest accepted alignment */
+  b.len = 0;
+  gb_header(&b, 3, 0, 1);
+  gb_key(&b, "general.alignment", 4); gb_u32(&b, TP_GGUF_MAX_ALIGNMENT);
+  assert_int_equal(open_mem(&b, &m), TP_OK);
+  tp_model_free(m);
   free(b.p);
 }
 
@@ -589,6 +602,14 @@ static void test_layout_refusals(void **state) {
   plan_add(p, "u", TP_TYPE_U8, 1, s1);
   assert_int_equal(tp_gguf_layout(p), TP_EUNSUPPORTED);
   tp_plan_free(p);
+  /* an alignment above the cap (e.g. decoded from SafeTensors metadata) */
+  p = new_plan("x.gguf");
+  assert_int_equal(tp_meta_set_u32(&p->meta, "general.alignment", 0x80000000u),
+                   TP_OK);
+  plan_add(p, "w", TP_TYPE_F32, 1, s1);
+  assert_int_not_equal(tp_gguf_layout(p), TP_OK);
+  assert_non_null(strstr(tp_last_error(), "general.alignment"));
+  tp_plan_free(p);
 }
 
 /* Writes each planned file: header then zeros (the executor's job). */
@@ -812,6 +833,74 @@ static void test_meta_safetensors_round_trip(void **state) {
   tp_meta_free(&st);
 }
 
+static int cmp_meta_key(const void *a, const void *b) {
+  const tp_meta_item *x = *(const tp_meta_item *const *)a;
+  const tp_meta_item *y = *(const tp_meta_item *const *)b;
+  int c = memcmp(x->key, y->key, x->key_len < y->key_len ? x->key_len : y->key_len);
+  if (c) return c;
+  return x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
+}
+
+/* "safetensors.metadata.<k>" KVs go plain only as a trailing run in key
+ * order: the decoder appends plain entries in the writer's (sorted) order,
+ * so any other one stays encoded to keep its position (fuzz_gguf finding) */
+static void test_meta_plain_order(void **state) {
+  tp_metastore g, st, rev, back;
+  tp_value v;
+  size_t i;
+  (void)state;
+  tp_meta_init(&g);
+  tp_meta_init(&st);
+  tp_meta_init(&rev);
+  tp_meta_init(&back);
+  memset(&v, 0, sizeof v);
+  v.type = TP_VALUE_STRING;
+  v.v.s.data = "x";
+  v.v.s.len = 1;
+  add_val(&g, "safetensors.metadata.b", v); /* before an encoded KV */
+  add_val(&g, "safetensors.metadata.bad", (tp_value){.type = TP_VALUE_STRING,
+                                                     .v.s = {"\xff", 1}});
+  memset(&v, 0, sizeof v);
+  v.type = TP_VALUE_U32;
+  v.v.u = 1;
+  add_val(&g, "k", v);
+  memset(&v, 0, sizeof v);
+  v.type = TP_VALUE_STRING;
+  v.v.s.data = "y";
+  v.v.s.len = 1;
+  add_val(&g, "safetensors.metadata.z", v); /* out of key order */
+  add_val(&g, "safetensors.metadata.a", v);
+  add_val(&g, "safetensors.metadata.c", v);
+  assert_int_equal(tp_gguf_meta_to_safetensors(&g, &st), TP_OK);
+  assert_true(tp_meta_find(&st, "gguf:safetensors.metadata.b", 27) != SIZE_MAX);
+  assert_true(tp_meta_find(&st, "gguf:safetensors.metadata.bad", 29) != SIZE_MAX);
+  assert_true(tp_meta_find(&st, "gguf:safetensors.metadata.z", 27) != SIZE_MAX);
+  assert_true(tp_meta_find(&st, "a", 1) != SIZE_MAX);
+  assert_true(tp_meta_find(&st, "c", 1) != SIZE_MAX);
+  /* the SafeTensors writer sorts the keys (byte order) */
+  {
+    const tp_meta_item **order = calloc(st.n, sizeof *order);
+    assert_non_null(order);
+    for (i = 0; i < st.n; i++) order[i] = &st.items[i];
+    qsort(order, st.n, sizeof *order, cmp_meta_key);
+    for (i = 0; i < st.n; i++)
+      assert_int_equal(tp_meta_set(&rev, order[i]->key, order[i]->key_len,
+                                   &order[i]->val, 0), TP_OK);
+    free(order);
+  }
+  assert_int_equal(tp_gguf_meta_from_safetensors(&rev, &back), TP_OK);
+  assert_int_equal(back.n, g.n);
+  for (i = 0; i < g.n; i++) {
+    assert_int_equal(back.items[i].key_len, g.items[i].key_len);
+    assert_memory_equal(back.items[i].key, g.items[i].key, g.items[i].key_len);
+    assert_true(value_eq(&back.items[i].val, &g.items[i].val));
+  }
+  tp_meta_free(&g);
+  tp_meta_free(&st);
+  tp_meta_free(&rev);
+  tp_meta_free(&back);
+}
+
 static void test_meta_defaults(void **state) {
   tp_metastore ms;
   (void)state;
@@ -963,6 +1052,7 @@ int main(void) {
       cmocka_unit_test(test_layout_refusals),
       cmocka_unit_test(test_layout_split),
       cmocka_unit_test(test_meta_safetensors_round_trip),
+      cmocka_unit_test(test_meta_plain_order),
       cmocka_unit_test(test_meta_defaults),
       cmocka_unit_test(test_swap_blocks),
       cmocka_unit_test(test_meta_edit_gguf),

@@ -1,0 +1,336 @@
+/*
+ * fuzz_meta.c - libFuzzer target for the metadata paths: the decoding of
+ * GGUF KVs stored in SafeTensors __metadata__ ("gguf:<key>" -> JSON) and
+ * the parsing and application of metadata edits ("KEY=TYPE:VALUE").
+ *
+ * The input is split into lines:
+ *   +SPEC   an edit, given to tp_meta_edits_set (SPEC is KEY=TYPE:VALUE)
+ *   -KEY    a deletion, given to tp_meta_edits_delete
+ *   K=V     a SafeTensors metadata entry (key K, string value V; a line
+ *           without '=' is a key with an empty value)
+ * Oracles:
+ *  1. tp_gguf_meta_from_safetensors either fails with a message or gives a
+ *     store M; M -> SafeTensors -> GGUF then gives M back (same keys, types
+ *     and values).
+ *  2. With edits: M is rendered into a small GGUF file and the entries into
+ *     a small SafeTensors file (in one temporary folder per process); the
+ *     edits are applied with tp_meta_edit_file. On success the output must
+ *     open again with the edited keys present or absent as the edits say; on
+ *     failure no output may exist. Nothing else may be left in the folder.
+ */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/io.h"
+#include "formats/formats.h"
+#include "formats/gguf.h"
+
+#define check(ok)                                                        \
+  do {                                                                   \
+    if (!(ok)) {                                                         \
+      fprintf(stderr, "fuzz_meta: oracle failed at line %d: %s (%s)\n",  \
+              __LINE__, #ok, tp_last_error());                           \
+      abort();                                                           \
+    }                                                                    \
+  } while (0)
+
+#define MAX_EDITS 16
+
+static char g_dir[256];
+
+static void cleanup(void) {
+  DIR *d;
+  struct dirent *de;
+  char p[600];
+  if (!g_dir[0]) return;
+  d = opendir(g_dir);
+  if (d) {
+    while ((de = readdir(d))) {
+      if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+      snprintf(p, sizeof p, "%s/%s", g_dir, de->d_name);
+      unlink(p);
+    }
+    closedir(d);
+  }
+  rmdir(g_dir);
+}
+
+static void setup(void) {
+  const char *tmp = getenv("TMPDIR");
+  snprintf(g_dir, sizeof g_dir, "%s/tp-fuzz-meta-XXXXXX",
+           tmp && *tmp && strlen(tmp) < 200 ? tmp : "/tmp");
+  check(mkdtemp(g_dir) != NULL);
+  atexit(cleanup);
+}
+
+/* Number of entries in the folder (nothing may be left behind). */
+static size_t dir_entries(void) {
+  DIR *d = opendir(g_dir);
+  struct dirent *de;
+  size_t n = 0;
+  check(d != NULL);
+  while ((de = readdir(d)))
+    if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) n++;
+  closedir(d);
+  return n;
+}
+
+static void write_file(const char *path, const void *p, size_t n) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const char *c = (const char *)p;
+  check(fd >= 0);
+  while (n > 0) {
+    ssize_t k = write(fd, c, n);
+    check(k > 0);
+    c += k;
+    n -= (size_t)k;
+  }
+  check(close(fd) == 0);
+}
+
+static int value_eq(const tp_value *a, const tp_value *b) {
+  if (a->type != b->type) return 0;
+  switch (a->type) {
+  case TP_VALUE_STRING:
+    return a->v.s.len == b->v.s.len &&
+           !memcmp(a->v.s.data, b->v.s.data, a->v.s.len);
+  case TP_VALUE_F32: case TP_VALUE_F64:
+    return tp_f64_bits(a->v.f) == tp_f64_bits(b->v.f);
+  case TP_VALUE_ARRAY: {
+    uint64_t i;
+    if (a->elem_type != b->elem_type || a->count != b->count) return 0;
+    if (a->elem_type == TP_VALUE_STRING) {
+      const tp_string *x = a->v.array, *y = b->v.array;
+      for (i = 0; i < a->count; i++)
+        if (x[i].len != y[i].len || memcmp(x[i].data, y[i].data, x[i].len))
+          return 0;
+      return 1;
+    }
+    return !a->count || !memcmp(a->v.array, b->v.array,
+                                 (size_t)a->count * tp_value_type_size(a->elem_type));
+  }
+  default:
+    return a->v.u == b->v.u;
+  }
+}
+
+/* Oracle 1: M -> SafeTensors -> GGUF gives M back. */
+static void round_trip(const tp_metastore *m) {
+  tp_metastore s, back;
+  size_t i;
+  tp_meta_init(&s);
+  tp_meta_init(&back);
+  check(tp_gguf_meta_to_safetensors(m, &s) == TP_OK);
+  check(tp_gguf_meta_from_safetensors(&s, &back) == TP_OK);
+  /* split bookkeeping is dropped on purpose */
+  for (i = 0; i < m->n; i++) {
+    const tp_meta_item *it = &m->items[i];
+    size_t j = tp_meta_find(&back, it->key, it->key_len);
+    if (!strcmp(it->key, "split.no") || !strcmp(it->key, "split.count") ||
+        !strcmp(it->key, "split.tensors.count")) {
+      check(j == SIZE_MAX);
+      continue;
+    }
+    check(j != SIZE_MAX);
+    check(value_eq(&back.items[j].val, &it->val));
+  }
+  for (i = 0; i < back.n; i++)
+    check(tp_meta_find(m, back.items[i].key, back.items[i].key_len) != SIZE_MAX);
+  tp_meta_free(&s);
+  tp_meta_free(&back);
+}
+
+typedef struct edit_rec {
+  char key[256];
+  int set; /* 1 set, 0 delete */
+} edit_rec;
+
+/* The edited output must open, with each edited key present or absent as
+ * the last edit of that key says. */
+static void check_output(const char *out, const edit_rec *ed, size_t ned,
+                         int is_st) {
+  tp_model *m = NULL;
+  tp_infile *f;
+  size_t i, j;
+  /* one file on its own, as the editor reads it (a GGUF input may carry
+   * split.* keys of a set that its file name does not follow) */
+  check(tp_infile_open(&f, out, 0) == TP_OK);
+  check((is_st ? tp_safetensors_open_infile(&m, f)
+               : tp_gguf_open_infile(&m, f)) == TP_OK);
+  for (i = 0; i < ned; i++) {
+    int last = ed[i].set;
+    for (j = i + 1; j < ned; j++)
+      if (!strcmp(ed[j].key, ed[i].key)) break;
+    if (j < ned) continue; /* a later edit decides */
+    /* the SafeTensors writer keeps its own "format" marker */
+    if (is_st && !strcmp(ed[i].key, "format")) continue;
+    check((tp_model_meta_find(m, ed[i].key) != NULL) == last);
+  }
+  tp_model_free(m);
+}
+
+static void run_edit(const char *in, const char *out, const tp_meta_edits *e,
+                     const edit_rec *ed, size_t ned, int is_st) {
+  tp_status st;
+  unlink(out);
+  st = tp_meta_edit_file(in, out, e,
+                         TP_META_EDIT_NO_SYNC | TP_META_EDIT_FORCE |
+                             TP_META_EDIT_IGNORE_MISSING);
+  if (st == TP_OK) {
+    check_output(out, ed, ned, is_st);
+    check(unlink(out) == 0);
+  } else {
+    check(tp_last_error()[0] != 0);
+    check(access(out, F_OK) != 0);
+  }
+  check(dir_entries() == 1);
+}
+
+/* Oracle 2 on a GGUF file made of m and one F32 tensor. */
+static void edit_gguf(const tp_metastore *m, const tp_meta_edits *e,
+                      const edit_rec *ed, size_t ned) {
+  tp_gguf_tinfo t;
+  uint8_t *hdr = NULL, *file;
+  size_t hdr_len;
+  uint64_t size, align;
+  char in[400], out[400];
+  if (tp_gguf_meta_alignment(m, &align) != TP_OK) return;
+  if (tp_gguf_check_meta(m, TP_EINVAL) != TP_OK) return;
+  memset(&t, 0, sizeof t);
+  t.name = "t";
+  t.name_len = 1;
+  t.type = TP_TYPE_F32;
+  t.ndim = 1;
+  t.shape[0] = 4;
+  t.nbytes = 16;
+  if (tp_gguf_render_header(m, &t, 1, align, 0, &hdr, &hdr_len, &size) != TP_OK)
+    return;
+  check(size >= hdr_len && size < ((uint64_t)16 << 20));
+  file = calloc(1, (size_t)size);
+  check(file != NULL);
+  memcpy(file, hdr, hdr_len);
+  snprintf(in, sizeof in, "%s/in.gguf", g_dir);
+  snprintf(out, sizeof out, "%s/out.gguf", g_dir);
+  write_file(in, file, (size_t)size);
+  free(file);
+  free(hdr);
+  run_edit(in, out, e, ed, ned, 0);
+  check(unlink(in) == 0);
+}
+
+/* Oracle 2 on a SafeTensors file with the raw entries as __metadata__. */
+static void edit_safetensors(const tp_metastore *s, const tp_meta_edits *e,
+                             const edit_rec *ed, size_t ned) {
+  json_t *root = json_object(), *md = json_object(), *t;
+  char *text, in[400], out[400];
+  uint8_t *file;
+  size_t i, hl, pad, n;
+  check(root && md);
+  for (i = 0; i < s->n; i++) {
+    json_t *v = json_stringn(s->items[i].val.v.s.data, s->items[i].val.v.s.len);
+    if (!v) continue; /* not UTF-8: SafeTensors cannot hold it */
+    json_object_setn_new(md, s->items[i].key, s->items[i].key_len, v);
+  }
+  json_object_set_new(root, "__metadata__", md);
+  t = json_pack("{s:s,s:[i],s:[i,i]}", "dtype", "F32", "shape", 4,
+                "data_offsets", 0, 16);
+  check(t != NULL);
+  json_object_set_new(root, "t", t);
+  text = json_dumps(root, JSON_COMPACT);
+  json_decref(root);
+  check(text != NULL);
+  hl = strlen(text);
+  pad = (8 - hl % 8) % 8;
+  n = 8 + hl + pad + 16;
+  file = calloc(1, n);
+  check(file != NULL);
+  for (i = 0; i < 8; i++) file[i] = (uint8_t)((uint64_t)(hl + pad) >> (8 * i));
+  memcpy(file + 8, text, hl);
+  memset(file + 8 + hl, ' ', pad);
+  free(text);
+  snprintf(in, sizeof in, "%s/in.safetensors", g_dir);
+  snprintf(out, sizeof out, "%s/out.safetensors", g_dir);
+  write_file(in, file, n);
+  free(file);
+  run_edit(in, out, e, ed, ned, 1);
+  check(unlink(in) == 0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  tp_metastore s, m;
+  tp_meta_edits *e = NULL;
+  edit_rec ed[MAX_EDITS];
+  size_t ned = 0, pos = 0;
+  tp_status st;
+  if (!g_dir[0]) setup();
+  tp_meta_init(&s);
+  tp_meta_init(&m);
+  check(tp_meta_edits_new(&e) == TP_OK);
+  while (pos < size) {
+    const uint8_t *nl = memchr(data + pos, '\n', size - pos);
+    size_t len = nl ? (size_t)(nl - (data + pos)) : size - pos;
+    const char *line = (const char *)data + pos;
+    pos += len + 1;
+    if (len && (line[0] == '+' || line[0] == '-')) {
+      char *arg = strndup(line + 1, len - 1);
+      size_t kl;
+      check(arg != NULL);
+      if (ned >= MAX_EDITS) {
+        free(arg);
+        continue;
+      }
+      if (line[0] == '+') {
+        st = tp_meta_edits_set(e, arg);
+        kl = strchr(arg, '=') ? (size_t)(strchr(arg, '=') - arg) : 0;
+      } else {
+        st = tp_meta_edits_delete(e, arg);
+        kl = strlen(arg);
+      }
+      if (st == TP_OK && kl < sizeof ed[0].key) {
+        memcpy(ed[ned].key, arg, kl);
+        ed[ned].key[kl] = 0;
+        ed[ned].set = line[0] == '+';
+        ned++;
+      } else if (st != TP_OK) {
+        check(st == TP_EINVAL && tp_last_error()[0] != 0);
+      } else {
+        ned = MAX_EDITS + 1; /* key too long to track: skip the edit oracle */
+      }
+      free(arg);
+      if (ned > MAX_EDITS) break;
+    } else {
+      const char *eq = memchr(line, '=', len);
+      size_t kl = eq ? (size_t)(eq - line) : len;
+      tp_value v;
+      memset(&v, 0, sizeof v);
+      v.type = TP_VALUE_STRING;
+      v.v.s.data = eq ? eq + 1 : "";
+      v.v.s.len = eq ? len - kl - 1 : 0;
+      check(tp_meta_set(&s, line, kl, &v, 1) == TP_OK);
+    }
+  }
+  st = tp_gguf_meta_from_safetensors(&s, &m);
+  if (st == TP_OK) {
+    round_trip(&m);
+    if (ned > 0 && ned <= MAX_EDITS) edit_gguf(&m, e, ed, ned);
+  } else {
+    check(tp_last_error()[0] != 0);
+  }
+  if (ned > 0 && ned <= MAX_EDITS) edit_safetensors(&s, e, ed, ned);
+  tp_meta_edits_free(e);
+  tp_meta_free(&s);
+  tp_meta_free(&m);
+  return 0;
+}
