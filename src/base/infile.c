@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +84,11 @@ static int guarded_copy(void *dst, const void *src, size_t len) {
   }
   t_bus_jmp = &jb;
   t_bus_armed = 1;
+  /* the copy must not be moved out of the armed window: volatile stores do
+     not order ordinary memory accesses, a signal fence does */
+  atomic_signal_fence(memory_order_seq_cst);
   memcpy(dst, src, len);
+  atomic_signal_fence(memory_order_seq_cst);
   t_bus_armed = 0;
   t_bus_jmp = prev;
   return 0;
