@@ -12,9 +12,11 @@
  *
  * Writing: model.safetensors or model-0000k-of-0000N.safetensors + index
  * (shared code in safetensors_write.c), plus copies of the source folder's
- * config and tokenizer files.
+ * config and tokenizer files; config.json's dtype is updated to the output's
+ * when every floating tensor has the same type.
  */
 #include "safetensors.h"
+#include "../dtype/dtype.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -416,12 +418,177 @@ tp_status tp_hf_open(tp_model **out, const char *dir,
 
 /* ---- writer ---------------------------------------------------------------------------- */
 
-/* Adds the source folder's config/tokenizer files as verbatim copies. */
+/* ---- config.json dtype ------------------------------------------------------ */
+
+/* transformers loads with dtype="auto" by config.json's "dtype" (older
+ * releases: "torch_dtype"), so a converted folder whose config kept the old
+ * dtype would be cast silently on load. The new name is written only when
+ * every floating output tensor has one of these types. */
+static const char *torch_dtype_name(tp_type t) {
+  switch (t) {
+  case TP_TYPE_F16: return "float16";
+  case TP_TYPE_BF16: return "bfloat16";
+  case TP_TYPE_F32: return "float32";
+  case TP_TYPE_F64: return "float64";
+  default: return NULL;
+  }
+}
+
+static const char *plan_torch_dtype(const tp_plan *p) {
+  const char *name = NULL;
+  size_t i;
+  for (i = 0; i < p->n; i++) {
+    const char *n;
+    if (tp_type_traits_of(p->entries[i].dst_type)->kind != TP_KIND_FLOAT) continue;
+    n = torch_dtype_name(p->entries[i].dst_type);
+    if (!n || (name && strcmp(n, name))) return NULL;
+    name = n;
+  }
+  return name;
+}
+
+/* A forward-only scanner over JSON text: just enough to find the byte
+ * ranges of top-level string values, so that the rest of the file is kept
+ * byte for byte (jansson would re-render it). */
+typedef struct jscan {
+  const char *s;
+  size_t n, i;
+} jscan;
+
+static void js_ws(jscan *j) {
+  while (j->i < j->n && (j->s[j->i] == ' ' || j->s[j->i] == '\t' ||
+                         j->s[j->i] == '\n' || j->s[j->i] == '\r'))
+    j->i++;
+}
+
+/* At '"': moves past the closing quote. */
+static bool js_string(jscan *j) {
+  if (j->i >= j->n || j->s[j->i] != '"') return false;
+  for (j->i++; j->i < j->n; j->i++) {
+    if (j->s[j->i] == '\\') j->i++;
+    else if (j->s[j->i] == '"') {
+      j->i++;
+      return true;
+    }
+  }
+  return false;
+}
+
+static bool js_value(jscan *j) {
+  size_t depth = 0;
+  if (j->i >= j->n) return false;
+  if (j->s[j->i] == '"') return js_string(j);
+  for (; j->i < j->n; j->i++) {
+    char c = j->s[j->i];
+    if (c == '"') {
+      if (!js_string(j)) return false;
+      j->i--;
+    } else if (c == '{' || c == '[') {
+      depth++;
+    } else if (c == '}' || c == ']') {
+      if (!depth) return true; /* end of a scalar inside the parent */
+      if (--depth == 0) {
+        j->i++;
+        return true;
+      }
+    } else if (!depth && (c == ',' || c == ' ' || c == '\t' || c == '\n' ||
+                          c == '\r')) {
+      return true;
+    }
+  }
+  return depth == 0;
+}
+
+/* Returns a malloc'ed copy of text with the top-level "dtype"/"torch_dtype"
+ * string values replaced by dtype, or NULL when there is nothing to change
+ * or the text is not a JSON object this scanner understands. */
+static char *config_with_dtype(const char *text, size_t len, const char *dtype,
+                               size_t *out_len) {
+  jscan j = {text, len, 0};
+  size_t at[2][2], nat = 0, i, extra = 0, w = 0, prev = 0;
+  size_t dl = strlen(dtype);
+  char *out;
+  js_ws(&j);
+  if (j.i >= j.n || text[j.i] != '{') return NULL;
+  j.i++;
+  for (;;) {
+    size_t k0, k1, v0;
+    js_ws(&j);
+    if (j.i < j.n && text[j.i] == '}') break;
+    k0 = j.i;
+    if (!js_string(&j)) return NULL;
+    k1 = j.i;
+    js_ws(&j);
+    if (j.i >= j.n || text[j.i] != ':') return NULL;
+    j.i++;
+    js_ws(&j);
+    v0 = j.i;
+    if (!js_value(&j) || j.i == v0) return NULL;
+    if (text[v0] == '"' &&
+        ((k1 - k0 == 7 && !memcmp(text + k0, "\"dtype\"", 7)) ||
+         (k1 - k0 == 13 && !memcmp(text + k0, "\"torch_dtype\"", 13)))) {
+      if (!(j.i - v0 == dl + 2 && !memcmp(text + v0 + 1, dtype, dl)) && nat < 2) {
+        at[nat][0] = v0;
+        at[nat][1] = j.i;
+        nat++;
+      }
+    }
+    js_ws(&j);
+    if (j.i < j.n && text[j.i] == ',') {
+      j.i++;
+      continue;
+    }
+    if (j.i < j.n && text[j.i] == '}') break;
+    return NULL;
+  }
+  if (!nat) return NULL;
+  for (i = 0; i < nat; i++) extra += dl + 2;
+  out = tp_malloc(len + extra + 1);
+  if (!out) return NULL;
+  for (i = 0; i < nat; i++) {
+    memcpy(out + w, text + prev, at[i][0] - prev);
+    w += at[i][0] - prev;
+    out[w++] = '"';
+    memcpy(out + w, dtype, dl);
+    w += dl;
+    out[w++] = '"';
+    prev = at[i][1];
+  }
+  memcpy(out + w, text + prev, len - prev);
+  w += len - prev;
+  out[w] = 0;
+  *out_len = w;
+  return out;
+}
+
+/* Reads a small side file whole; NULL (without an error) when it cannot. */
+static char *slurp_small(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  char *buf = NULL;
+  long n;
+  if (!f) return NULL;
+  if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n <= (16L << 20) &&
+      fseek(f, 0, SEEK_SET) == 0 && (buf = tp_malloc((size_t)n + 1)) != NULL) {
+    if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+      free(buf);
+      buf = NULL;
+    } else {
+      buf[n] = 0;
+      *len = (size_t)n;
+    }
+  }
+  fclose(f);
+  return buf;
+}
+
+/* Adds the source folder's config/tokenizer files as verbatim copies;
+ * config.json gets the output dtype (see plan_torch_dtype). */
 static tp_status add_aux_copies(tp_plan *p) {
   const char *src = tp_model_path(p->src);
   hf_roots *r;
   size_t i;
   tp_status st = TP_OK;
+  const char *dtype = plan_torch_dtype(p);
   r = tp_calloc(1, sizeof *r);
   if (!r) return TP_ENOMEM;
   st = roots_init(r, src);
@@ -449,6 +616,19 @@ static tp_status add_aux_copies(tp_plan *p) {
       break;
     }
     p->files[idx].is_aux = 1;
+    if (!strcmp(name, "config.json") && dtype) {
+      size_t tlen = 0, nlen = 0;
+      char *text = slurp_small(from, &tlen);
+      char *edited = text ? config_with_dtype(text, tlen, dtype, &nlen) : NULL;
+      free(text);
+      if (edited) {
+        free(from);
+        p->files[idx].header = (uint8_t *)edited;
+        p->files[idx].header_len = nlen;
+        p->files[idx].size = nlen;
+        continue;
+      }
+    }
     p->files[idx].copy_from = from;
     p->files[idx].size = (uint64_t)sb.st_size;
   }

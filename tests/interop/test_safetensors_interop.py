@@ -287,3 +287,50 @@ def test_convert_folder_to_sharded_folder(hf_model, tmp_path):
     ref = model.state_dict()
     for name, t in again.state_dict().items():
         assert torch.equal(t, ref[name]), name
+
+
+def test_folder_dtype_change_updates_config(hf_model, tmp_path):
+    """transformers picks the load dtype from config.json, so the converted
+    folder's config must name the new dtype; nothing else in it changes."""
+    transformers, model, d = hf_model
+    out = tmp_path / "bf16"
+    convert(d, str(out) + "/", "--type", "bf16")
+    src_text, out_text = read(d / "config.json").decode(), read(out / "config.json").decode()
+    key = "dtype" if '"dtype"' in src_text else "torch_dtype"
+    assert json.loads(src_text)[key] == "float32"
+    assert json.loads(out_text)[key] == "bfloat16"
+    assert out_text == src_text.replace(f'"{key}": "float32"', f'"{key}": "bfloat16"')
+    again = transformers.LlamaForCausalLM.from_pretrained(str(out), dtype="auto")
+    ref = model.state_dict()
+    for name, t in again.state_dict().items():
+        assert t.dtype == torch.bfloat16, name
+        assert torch.equal(t, ref[name].to(torch.bfloat16)), name
+
+
+def test_folder_config_edit_is_top_level_only(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    st_torch.save_file({"w": torch.ones(4, dtype=torch.float32),
+                        "ids": torch.arange(3)}, str(src / "model.safetensors"))
+    text = ('{"text_config": {"dtype": "float32", "s": "a \\"dtype\\": \\"x\\" }"},\n'
+            ' "torch_dtype":"float32", "list": [1, {"dtype": "float32"}], "n": -1.5e3,\n'
+            ' "dtype" : "float32", "flag": true}\n')
+    (src / "config.json").write_text(text)
+    out = tmp_path / "out"
+    convert(src, str(out) + "/", "--type", "f16")
+    got = read(out / "config.json").decode()
+    assert got == text.replace('"torch_dtype":"float32"', '"torch_dtype":"float16"').replace(
+        '"dtype" : "float32"', '"dtype" : "float16"')
+    cfg = json.loads(got)
+    assert cfg["text_config"]["dtype"] == "float32" and cfg["list"][1]["dtype"] == "float32"
+    # mixed floating outputs: no single dtype to name, the file is copied as is
+    st_torch.save_file({"w": torch.ones(4, dtype=torch.float32),
+                        "h": torch.ones(4, dtype=torch.float16)}, str(src / "model.safetensors"))
+    out2 = tmp_path / "out2"
+    convert(src, str(out2) + "/")
+    assert read(out2 / "config.json").decode() == text
+    # a config that is not a JSON object is copied verbatim
+    (src / "config.json").write_text("[1, 2]\n")
+    out3 = tmp_path / "out3"
+    convert(src, str(out3) + "/", "--type", "f16")
+    assert read(out3 / "config.json") == b"[1, 2]\n"
