@@ -195,6 +195,29 @@ int cli_common_option(cli_parser *p, int id, const char *value) {
   }
 }
 
+int cli_next_option(cli_parser *p, const char **pos, int maxpos, int *npos,
+                    int *id, const char **value) {
+  for (;;) {
+    int r = cli_next(p, id, value);
+    if (r != CLI_ARG_POSITIONAL) return r;
+    if (*npos == maxpos) {
+      cli_usage_error("unexpected argument '%s'", *value);
+      return CLI_ARG_ERROR;
+    }
+    pos[(*npos)++] = *value;
+  }
+}
+
+int cli_default_option(cli_parser *p, int id, const char *value,
+                       const char *help) {
+  int h = cli_common_option(p, id, value);
+  if (h == 1) {
+    fputs(help, stdout);
+    return cli_finish_stdout(CLI_EXIT_OK);
+  }
+  return h < 0 ? CLI_EXIT_USAGE : -1;
+}
+
 /* ---- value parsers ---------------------------------------------------------- */
 
 int cli_parse_u64(const char *opt, const char *s, uint64_t *out) {

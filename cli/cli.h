@@ -97,6 +97,17 @@ const char *cli_opt_name(const cli_parser *p);
  * caller should print help and exit 0, 0 when handled, -1 on a bad value
  * (usage already reported). */
 int cli_common_option(cli_parser *p, int id, const char *value);
+/* The loop head of a subcommand's parser: takes positionals into
+ * pos[0..maxpos) (*npos counts them; one more is a usage error) until the
+ * next option. Returns CLI_ARG_OPTION with *id and *value set, CLI_ARG_END,
+ * or CLI_ARG_ERROR after a usage error was reported. */
+int cli_next_option(cli_parser *p, const char **pos, int maxpos, int *npos,
+                    int *id, const char **value);
+/* The default branch of a subcommand's option switch: applies a common
+ * option, or prints help (the command's help text) for --help. Returns -1
+ * to go on parsing, else the exit status to return. */
+int cli_default_option(cli_parser *p, int id, const char *value,
+                       const char *help);
 /* Prints "error: ..." plus the current command's short usage and the
  * --help hint on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -239,19 +239,13 @@ int cmd_diff(int argc, char **argv) {
   cli_parser_init(&p, "diff", DIFF_USAGE, diff_opts,
                   sizeof diff_opts / sizeof diff_opts[0], argc, argv);
   for (;;) {
-    int id, r;
+    int id;
     const char *v;
-    r = cli_next(&p, &id, &v);
+    int r = cli_next_option(&p, pos, 2, &npos, &id, &v);
     if (r == CLI_ARG_END)
       break;
     if (r == CLI_ARG_ERROR)
       return CLI_EXIT_USAGE;
-    if (r == CLI_ARG_POSITIONAL) {
-      if (npos == 2)
-        return cli_usage_error("unexpected argument '%s'", v);
-      pos[npos++] = v;
-      continue;
-    }
     switch (id) {
     case OPT_JSON:
       json = 1;
@@ -261,13 +255,9 @@ int cmd_diff(int argc, char **argv) {
         return CLI_EXIT_USAGE;
       break;
     default: {
-      int h = cli_common_option(&p, id, v);
-      if (h == 1) {
-        fputs(cli_help_diff, stdout);
-        return cli_finish_stdout(CLI_EXIT_OK);
-      }
-      if (h < 0)
-        return CLI_EXIT_USAGE;
+      int rc = cli_default_option(&p, id, v, cli_help_diff);
+      if (rc >= 0)
+        return rc;
     }
     }
   }

@@ -358,20 +358,15 @@ int cmd_inspect(int argc, char **argv) {
   int json = 0, with_tensors = 1;
   cli_parser_init(&p, "inspect", INSPECT_USAGE, inspect_opts,
                   sizeof inspect_opts / sizeof inspect_opts[0], argc, argv);
+  int npos = 0;
   for (;;) {
-    int id, r;
+    int id;
     const char *val;
-    r = cli_next(&p, &id, &val);
+    int r = cli_next_option(&p, &path, 1, &npos, &id, &val);
     if (r == CLI_ARG_END)
       break;
     if (r == CLI_ARG_ERROR)
       return CLI_EXIT_USAGE;
-    if (r == CLI_ARG_POSITIONAL) {
-      if (path)
-        return cli_usage_error("unexpected argument '%s'", val);
-      path = val;
-      continue;
-    }
     switch (id) {
     case OPT_JSON:
       json = 1;
@@ -380,13 +375,9 @@ int cmd_inspect(int argc, char **argv) {
       with_tensors = 0;
       break;
     default: {
-      int h = cli_common_option(&p, id, val);
-      if (h == 1) {
-        fputs(cli_help_inspect, stdout);
-        return cli_finish_stdout(CLI_EXIT_OK);
-      }
-      if (h < 0)
-        return CLI_EXIT_USAGE;
+      int rc = cli_default_option(&p, id, val, cli_help_inspect);
+      if (rc >= 0)
+        return rc;
     }
     }
   }

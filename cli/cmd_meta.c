@@ -111,21 +111,16 @@ static int parse_args(int argc, char **argv, const char **path,
   cli_parser p;
   cli_parser_init(&p, "meta", META_USAGE, meta_opts,
                   sizeof meta_opts / sizeof meta_opts[0], argc, argv);
+  int npos = *path ? 1 : 0;
   for (;;) {
-    int id, r;
+    int id;
     const char *v;
     tp_status st;
-    r = cli_next(&p, &id, &v);
+    int r = cli_next_option(&p, path, 1, &npos, &id, &v);
     if (r == CLI_ARG_END)
       break;
     if (r == CLI_ARG_ERROR)
       return CLI_EXIT_USAGE;
-    if (r == CLI_ARG_POSITIONAL) {
-      if (*path)
-        return cli_usage_error("unexpected argument '%s'", v);
-      *path = v;
-      continue;
-    }
     switch (id) {
     case OPT_SET:
     case OPT_DELETE: {
@@ -169,13 +164,9 @@ static int parse_args(int argc, char **argv, const char **path,
       *json = 1;
       break;
     default: {
-      int h = cli_common_option(&p, id, v);
-      if (h == 1) {
-        fputs(cli_help_meta, stdout);
-        return cli_finish_stdout(CLI_EXIT_OK);
-      }
-      if (h < 0)
-        return CLI_EXIT_USAGE;
+      int rc = cli_default_option(&p, id, v, cli_help_meta);
+      if (rc >= 0)
+        return rc;
     }
     }
   }
