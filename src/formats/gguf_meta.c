@@ -299,33 +299,39 @@ static int key_cmp(const char *a, size_t al, const char *b, size_t bl) {
 
 tp_status tp_gguf_meta_to_safetensors(const tp_metastore *gguf_meta,
                                       tp_metastore *out) {
-  size_t i, tail;
+  size_t i, emitted = 0;
   const size_t plen = strlen(TP_GGUF_ST_PLAIN_PREFIX);
   const tp_meta_item *after = NULL;
-  /* the decoder puts plain entries after the encoded ones, in the writer's
-   * key order, so only a trailing run of plain KVs in that order may go
-   * plain; the others stay encoded, with their index, or a round trip
-   * would move them */
-  for (tail = gguf_meta->n; tail > 0; tail--) {
-    const tp_meta_item *it = &gguf_meta->items[tail - 1];
-    if (is_split_key(it->key, it->key_len)) continue;
-    if (!is_plain_kv(it) ||
-        (after && key_cmp(it->key, it->key_len, after->key, after->key_len) >= 0))
-      break;
+  unsigned char *plain = NULL;
+  tp_status st = TP_OK;
+  /* The decoder puts encoded entries back at their index and fills the
+   * positions left over with the plain entries in key byte order (the
+   * order the SafeTensors writer sorts them into). So a set of plain KVs
+   * round-trips exactly when its keys increase in GGUF order: the set is
+   * picked from the back, and the other eligible KVs stay encoded. */
+  if (gguf_meta->n) {
+    plain = tp_calloc(gguf_meta->n, 1);
+    if (!plain) return TP_ENOMEM;
+  }
+  for (i = gguf_meta->n; i > 0; i--) {
+    const tp_meta_item *it = &gguf_meta->items[i - 1];
+    if (is_split_key(it->key, it->key_len) || !is_plain_kv(it)) continue;
+    if (after && key_cmp(it->key, it->key_len, after->key, after->key_len) >= 0)
+      continue;
+    plain[i - 1] = 1;
     after = it;
   }
-  for (i = 0; i < gguf_meta->n; i++) {
+  for (i = 0; i < gguf_meta->n && st == TP_OK; i++) {
     const tp_meta_item *it = &gguf_meta->items[i];
-    tp_status st;
     if (is_split_key(it->key, it->key_len)) continue;
-    if (i >= tail && is_plain_kv(it)) {
+    if (plain[i]) {
       st = tp_meta_set(out, it->key + plen, it->key_len - plen, &it->val, 1);
     } else {
       sbuf key = {0}, val = {0};
       tp_value sv;
       sb_str(&key, TP_GGUF_ST_PREFIX);
       sb_add(&key, it->key, it->key_len);
-      encode_value(&val, &it->val, i);
+      encode_value(&val, &it->val, emitted);
       st = key.st != TP_OK ? key.st : val.st;
       if (st == TP_OK) {
         memset(&sv, 0, sizeof sv);
@@ -337,9 +343,10 @@ tp_status tp_gguf_meta_to_safetensors(const tp_metastore *gguf_meta,
       free(key.p);
       free(val.p);
     }
-    if (st != TP_OK) return st;
+    emitted++;
   }
-  return TP_OK;
+  free(plain);
+  return st;
 }
 
 /* ---- decoding ----------------------------------------------------------------------- */
@@ -628,17 +635,29 @@ static int cmp_dec(const void *a, const void *b) {
   return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+static int cmp_plain(const void *a, const void *b) {
+  const tp_meta_item *x = *(const tp_meta_item *const *)a;
+  const tp_meta_item *y = *(const tp_meta_item *const *)b;
+  return key_cmp(x->key, x->key_len, y->key, y->key_len);
+}
+
 tp_status tp_gguf_meta_from_safetensors(const tp_metastore *st_meta,
                                         tp_metastore *out) {
   tp_arena a;
   dec_item *items = NULL;
-  size_t n = 0, i;
+  const tp_meta_item **plain = NULL;
+  size_t n = 0, i, nplain = 0;
   tp_status st = TP_OK;
   const size_t glen = strlen(TP_GGUF_ST_PREFIX);
   tp_arena_init(&a);
   if (st_meta->n) {
     items = tp_calloc(st_meta->n, sizeof *items);
-    if (!items) return TP_ENOMEM;
+    plain = tp_calloc(st_meta->n, sizeof *plain);
+    if (!items || !plain) {
+      free(items);
+      free(plain);
+      return TP_ENOMEM;
+    }
   }
   for (i = 0; i < st_meta->n && st == TP_OK; i++) {
     const tp_meta_item *it = &st_meta->items[i];
@@ -667,37 +686,55 @@ tp_status tp_gguf_meta_from_safetensors(const tp_metastore *st_meta,
     n++;
   }
   if (st == TP_OK && n > 1) qsort(items, n, sizeof *items, cmp_dec);
-  for (i = 0; i < n && st == TP_OK; i++) {
-    st = tp_meta_set(out, items[i].key, items[i].key_len, &items[i].val, 0);
-    if (st == TP_EEXISTS) {
-      char q[200];
-      tp_quote_for_message(q, sizeof q, items[i].key, items[i].key_len);
-      st = tp_error(TP_EFORMAT, "__metadata__: GGUF key \"%s\" given twice", q);
+  /* Plain SafeTensors entries keep their text under a namespaced key, in
+   * key byte order (__metadata__ is a map whose order writers do not keep;
+   * the safetensors package's follows a hash). In a file made from GGUF
+   * (n > 0), "format": "pt" is the SafeTensors writer's marker (an original
+   * one travels encoded) and is dropped. */
+  if (st == TP_OK) {
+    for (i = 0; i < st_meta->n; i++) {
+      const tp_meta_item *it = &st_meta->items[i];
+      if (has_prefix(it->key, it->key_len, TP_GGUF_ST_PREFIX)) continue;
+      if (n > 0 && it->key_len == 6 && !memcmp(it->key, "format", 6) &&
+          it->val.type == TP_VALUE_STRING && it->val.v.s.len == 2 &&
+          !memcmp(it->val.v.s.data, "pt", 2))
+        continue;
+      plain[nplain++] = it;
     }
+    if (nplain > 1) qsort(plain, nplain, sizeof *plain, cmp_plain);
   }
-  /* plain SafeTensors entries keep their text under a namespaced key;
-   * in a file made from GGUF (n > 0), "format": "pt" is the SafeTensors
-   * writer's marker (an original one travels encoded) and is dropped */
-  for (i = 0; i < st_meta->n && st == TP_OK; i++) {
-    const tp_meta_item *it = &st_meta->items[i];
-    sbuf key = {0};
-    if (has_prefix(it->key, it->key_len, TP_GGUF_ST_PREFIX)) continue;
-    if (n > 0 && it->key_len == 6 && !memcmp(it->key, "format", 6) &&
-        it->val.type == TP_VALUE_STRING && it->val.v.s.len == 2 &&
-        !memcmp(it->val.v.s.data, "pt", 2))
-      continue;
-    sb_str(&key, TP_GGUF_ST_PLAIN_PREFIX);
-    sb_add(&key, it->key, it->key_len);
-    st = key.st;
-    if (st == TP_OK) st = tp_meta_set(out, key.p, key.len, &it->val, 0);
-    if (st == TP_EEXISTS) {
-      char q[200];
-      tp_quote_for_message(q, sizeof q, key.p, key.len);
-      st = tp_error(TP_EFORMAT, "__metadata__: key \"%s\" given twice", q);
+  /* Encoded entries go back to their index; plain ones fill the other
+   * positions (an index past the end just comes after them). */
+  {
+    size_t ei = 0, pi = 0, pos = 0;
+    while (st == TP_OK && (ei < n || pi < nplain)) {
+      if (ei < n && (pi == nplain || items[ei].index <= pos)) {
+        st = tp_meta_set(out, items[ei].key, items[ei].key_len, &items[ei].val, 0);
+        if (st == TP_EEXISTS) {
+          char q[200];
+          tp_quote_for_message(q, sizeof q, items[ei].key, items[ei].key_len);
+          st = tp_error(TP_EFORMAT, "__metadata__: GGUF key \"%s\" given twice", q);
+        }
+        ei++;
+      } else {
+        const tp_meta_item *it = plain[pi++];
+        sbuf key = {0};
+        sb_str(&key, TP_GGUF_ST_PLAIN_PREFIX);
+        sb_add(&key, it->key, it->key_len);
+        st = key.st;
+        if (st == TP_OK) st = tp_meta_set(out, key.p, key.len, &it->val, 0);
+        if (st == TP_EEXISTS) {
+          char q[200];
+          tp_quote_for_message(q, sizeof q, key.p, key.len);
+          st = tp_error(TP_EFORMAT, "__metadata__: key \"%s\" given twice", q);
+        }
+        free(key.p);
+      }
+      pos++;
     }
-    free(key.p);
   }
   free(items);
+  free(plain);
   tp_arena_free(&a);
   return st;
 }

@@ -124,10 +124,21 @@ static int value_eq(const tp_value *a, const tp_value *b) {
   }
 }
 
+/* Keys may hold NUL bytes, so compare with their length. */
+static int is_split(const tp_meta_item *it) {
+  static const char *const keys[] = {"split.no", "split.count",
+                                     "split.tensors.count"};
+  size_t i;
+  for (i = 0; i < 3; i++)
+    if (it->key_len == strlen(keys[i]) && !memcmp(it->key, keys[i], it->key_len))
+      return 1;
+  return 0;
+}
+
 /* Oracle 1: M -> SafeTensors -> GGUF gives M back. */
 static void round_trip(const tp_metastore *m) {
   tp_metastore s, back;
-  size_t i;
+  size_t i, k;
   tp_meta_init(&s);
   tp_meta_init(&back);
   check(tp_gguf_meta_to_safetensors(m, &s) == TP_OK);
@@ -136,8 +147,7 @@ static void round_trip(const tp_metastore *m) {
   for (i = 0; i < m->n; i++) {
     const tp_meta_item *it = &m->items[i];
     size_t j = tp_meta_find(&back, it->key, it->key_len);
-    if (!strcmp(it->key, "split.no") || !strcmp(it->key, "split.count") ||
-        !strcmp(it->key, "split.tensors.count")) {
+    if (is_split(it)) {
       check(j == SIZE_MAX);
       continue;
     }
@@ -146,6 +156,14 @@ static void round_trip(const tp_metastore *m) {
   }
   for (i = 0; i < back.n; i++)
     check(tp_meta_find(m, back.items[i].key, back.items[i].key_len) != SIZE_MAX);
+  /* ... in the same order */
+  for (i = 0, k = 0; i < m->n; i++) {
+    const tp_meta_item *it = &m->items[i];
+    if (is_split(it)) continue;
+    check(k < back.n && back.items[k].key_len == it->key_len &&
+          !memcmp(back.items[k].key, it->key, it->key_len));
+    k++;
+  }
   tp_meta_free(&s);
   tp_meta_free(&back);
 }

@@ -341,6 +341,35 @@ def test_safetensors_metadata_kept_under_namespace(tmp_path):
     assert md["format"] == "pt" and md["note"] == "x"
 
 
+@pytest.mark.parametrize("order", [("note", "format", "a"), ("a", "format", "note"),
+                                   ("format", "note", "a"), ("note", "a", "format")])
+def test_safetensors_metadata_order_does_not_matter(tmp_path, order):
+    """__metadata__ is a map (the safetensors package writes it in hash
+    order): every order gives the same GGUF, and the way back restores every
+    entry as a plain one."""
+    import json
+    import struct
+    values = {"format": "pt", "note": "x", "a": "1"}
+    header = json.dumps({"__metadata__": {k: values[k] for k in order},
+                         "w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}},
+                        separators=(",", ":")).encode()
+    header += b" " * (-len(header) % 8)
+    st = tmp_path / "m.safetensors"
+    st.write_bytes(struct.pack("<Q", len(header)) + header + np.ones(2, np.float32).tobytes())
+    out, again, back = tmp_path / "m.gguf", tmp_path / "again.safetensors", tmp_path / "back.gguf"
+    convert(st, out)
+    keys = [k for k in kv_values(out) if k.startswith("safetensors.metadata.")]
+    assert keys == ["safetensors.metadata.a", "safetensors.metadata.format",
+                    "safetensors.metadata.note"]
+    convert(out, again)
+    from safetensors import safe_open
+    with safe_open(again, "np") as f:
+        md = f.metadata()
+    assert md["a"] == "1" and md["note"] == "x" and md["format"] == "pt"
+    convert(again, back)
+    assert read(back) == read(out)
+
+
 def split_names(prefix, n):
     return [f"{prefix}-{i:05d}-of-{n:05d}.gguf" for i in range(1, n + 1)]
 
