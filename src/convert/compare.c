@@ -90,10 +90,10 @@ bool tp_conversion_is_lossless(tp_type s, tp_type d) {
   case TP_TYPE_I32:
     return s == TP_TYPE_I8 || s == TP_TYPE_I16 || s == TP_TYPE_U8 ||
            s == TP_TYPE_U16 || s == TP_TYPE_BOOL;
-  case TP_TYPE_I64:
+  case TP_TYPE_I64: /* U64: the executor refuses values above INT64_MAX */
     return s == TP_TYPE_I8 || s == TP_TYPE_I16 || s == TP_TYPE_I32 ||
            s == TP_TYPE_U8 || s == TP_TYPE_U16 || s == TP_TYPE_U32 ||
-           s == TP_TYPE_BOOL;
+           s == TP_TYPE_U64 || s == TP_TYPE_BOOL;
   case TP_TYPE_I8:
     return s == TP_TYPE_BOOL;
   default:

@@ -144,6 +144,23 @@ static tp_status produce_chunk(exec_ctx *c, const tp_job *j, unsigned w,
     return tp_model_read(c->p->src, e->src, soff, out, slen);
   st = tp_model_read(c->p->src, e->src, soff, c->buf_a[w], slen);
   if (st != TP_OK) return st;
+  if (e->src_type == TP_TYPE_U64 && e->dst_type == TP_TYPE_I64) {
+    /* the one narrowing the planner picks (GGUF has no U64): exact or refused */
+    size_t k;
+    for (k = 0; k < (size_t)j->n; k++) {
+      uint64_t v = tp_load_le64(c->buf_a[w] + 8 * k);
+      if (v > (uint64_t)INT64_MAX) {
+        char q[256];
+        tp_quote_for_message(q, sizeof q, e->name, e->name_len);
+        return tp_error(TP_EUNSUPPORTED,
+                        "tensor \"%s\" (U64 -> I64): element %llu is %llu, "
+                        "above the I64 maximum %lld (the output format has no "
+                        "unsigned 64-bit type)",
+                        q, (unsigned long long)(j->el0 + k),
+                        (unsigned long long)v, (long long)INT64_MAX);
+      }
+    }
+  }
   st = tp_convert_elements(e->dst_type, out, e->src_type, c->buf_a[w],
                            (size_t)j->n);
   if (st != TP_OK) {

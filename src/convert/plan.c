@@ -71,6 +71,11 @@ static bool lossless_fallback(tp_format f, tp_type src, tp_type *dst,
       *dst = TP_TYPE_I64;
       *note = "GGUF has no unsigned types: widened losslessly";
       return true;
+    case TP_TYPE_U64:
+      /* no wider type: the executor refuses any value of 2^63 or more */
+      *dst = TP_TYPE_I64;
+      *note = "GGUF has no unsigned types: stored as I64, values checked below 2^63";
+      return true;
     case TP_TYPE_F8_E4M3:
     case TP_TYPE_F8_E5M2:
     case TP_TYPE_F8_E4M3FNUZ:

@@ -370,6 +370,26 @@ def test_safetensors_metadata_order_does_not_matter(tmp_path, order):
     assert read(back) == read(out)
 
 
+def test_unsigned_64_bit_tensor_checked_into_i64(tmp_path):
+    from safetensors.torch import save_file
+    torch = pytest.importorskip("torch")
+    ok, bad = tmp_path / "ok.safetensors", tmp_path / "bad.safetensors"
+    vals = [0, 1, 2**63 - 1, 12345]
+    save_file({"u": torch.tensor(vals, dtype=torch.uint64), "w": torch.ones(3)}, str(ok))
+    save_file({"w": torch.ones(3),
+               "u": torch.tensor([7] * 4000 + [2**63] + [1], dtype=torch.uint64)}, str(bad))
+    convert(ok, tmp_path / "ok.gguf", "--verify")
+    r = GGUFReader(str(tmp_path / "ok.gguf"))
+    t = {t.name: t for t in r.tensors}["u"]
+    assert t.tensor_type.name == "I64" and [int(x) for x in t.data] == vals
+    p = subprocess.run([TP, "convert", str(bad), str(tmp_path / "bad.gguf"), "--no-progress"],
+                       capture_output=True, text=True)
+    assert p.returncode == 2
+    assert 'tensor "u" (U64 -> I64): element 4000 is 9223372036854775808' in p.stderr
+    assert not os.path.exists(tmp_path / "bad.gguf")
+    assert [n for n in os.listdir(tmp_path) if n.startswith(".")] == []
+
+
 def split_names(prefix, n):
     return [f"{prefix}-{i:05d}-of-{n:05d}.gguf" for i in range(1, n + 1)]
 
