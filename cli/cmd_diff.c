@@ -26,16 +26,20 @@ const char cli_help_diff[] =
     "      --json         print every tensor with its kind and statistics\n"
     "                     as one JSON document on stdout\n"
     "      --threads N    worker threads (0: one per CPU, the default)\n"
+    "      --progress     always show the progress bar (on stderr)\n"
+    "      --no-progress  never show progress\n"
     "  -q, --quiet        print nothing; only the exit status tells\n"
     "  -v, --verbose      also list identical tensors\n"
     "      --color=WHEN   colour error labels: auto, always, never\n"
     "  -h, --help         show this help and exit\n";
 
-enum { OPT_JSON = CLI_OPT_FIRST_CMD, OPT_THREADS };
+enum { OPT_JSON = CLI_OPT_FIRST_CMD, OPT_THREADS, OPT_PROGRESS, OPT_NO_PROGRESS };
 
 static const cli_opt diff_opts[] = {
     {"json", 0, 0, OPT_JSON},
     {"threads", 0, 1, OPT_THREADS},
+    {"progress", 0, 0, OPT_PROGRESS},
+    {"no-progress", 0, 0, OPT_NO_PROGRESS},
 };
 
 static const char *kind_name(tp_diff_kind k) {
@@ -234,7 +238,7 @@ static void diff_text(const tp_diff *d, const tp_model *a, const tp_model *b,
 int cmd_diff(int argc, char **argv) {
   cli_parser p;
   const char *pos[2] = {NULL, NULL};
-  int npos = 0, json = 0;
+  int npos = 0, json = 0, progress = CLI_PROGRESS_AUTO;
   unsigned threads = 0;
   cli_parser_init(&p, "diff", DIFF_USAGE, diff_opts,
                   sizeof diff_opts / sizeof diff_opts[0], argc, argv);
@@ -254,6 +258,12 @@ int cmd_diff(int argc, char **argv) {
       if (cli_parse_threads(cli_opt_name(&p), v, &threads))
         return CLI_EXIT_USAGE;
       break;
+    case OPT_PROGRESS:
+      progress = CLI_PROGRESS_ON;
+      break;
+    case OPT_NO_PROGRESS:
+      progress = CLI_PROGRESS_OFF;
+      break;
     default: {
       int rc = cli_default_option(&p, id, v, cli_help_diff);
       if (rc >= 0)
@@ -270,8 +280,12 @@ int cmd_diff(int argc, char **argv) {
   tp_status st = tp_model_open(&a, pos[0], NULL);
   if (st == TP_OK)
     st = tp_model_open(&b, pos[1], NULL);
-  if (st == TP_OK)
-    st = tp_diff_models(&d, a, b, threads);
+  if (st == TP_OK) {
+    cli_progress pr;
+    cli_progress_init(&pr, progress);
+    st = tp_diff_models_progress(&d, a, b, threads, cli_progress_cb, &pr);
+    cli_progress_finish(&pr);
+  }
   int rc;
   if (st != TP_OK) {
     rc = cli_fail(st);

@@ -87,6 +87,8 @@ static const char *phase_label(tp_phase ph) {
     return "sync";
   case TP_PHASE_VERIFY:
     return "verify";
+  case TP_PHASE_COMPARE:
+    return "compare";
   default:
     return "";
   }

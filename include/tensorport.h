@@ -360,7 +360,8 @@ typedef enum tp_phase {
   TP_PHASE_WRITE = 1,
   TP_PHASE_SYNC = 2,
   TP_PHASE_VERIFY = 3,
-  TP_PHASE_DONE = 4
+  TP_PHASE_DONE = 4,
+  TP_PHASE_COMPARE = 5   /**< tp_diff_models_progress: reading both models */
 } tp_phase;
 
 typedef struct tp_progress {
@@ -582,6 +583,15 @@ typedef struct tp_diff tp_diff;
  *  CPU. Free with tp_diff_free. */
 TP_API tp_status tp_diff_models(tp_diff **out, const tp_model *a,
                                 const tp_model *b, unsigned threads);
+/** tp_diff_models with a progress callback (NULL: none). The callback runs
+ *  on the calling thread: once at the start, every ~100 ms while tensors are
+ *  compared (phase TP_PHASE_COMPARE; bytes are those read from A and B
+ *  together; tensors count the pairs with a common name and shape), and
+ *  once at the end with phase TP_PHASE_DONE. A non-zero return stops the
+ *  comparison with TP_ECANCELED, as does tp_request_cancel. */
+TP_API tp_status tp_diff_models_progress(tp_diff **out, const tp_model *a,
+                                         const tp_model *b, unsigned threads,
+                                         tp_progress_fn progress, void *user);
 TP_API void tp_diff_free(tp_diff *d);
 TP_API size_t tp_diff_count(const tp_diff *d);
 TP_API const tp_diff_entry *tp_diff_at(const tp_diff *d, size_t i);

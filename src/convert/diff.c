@@ -12,9 +12,11 @@
 #include "../model/model.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #define TP_DIFF_CHUNK_ELEMS (256u * 1024u)
+#define TP_DIFF_TICK_MS 100u
 
 struct tp_diff {
   tp_diff_entry *entries;
@@ -38,6 +40,13 @@ typedef struct {
   double **fa, **fb;
   size_t la, lb, max_elems;
   pthread_mutex_t lock;
+  /* progress */
+  tp_progress_fn progress;
+  void *user;
+  uint64_t bytes_total, tensors_total;
+  atomic_uint_fast64_t bytes_done, tensors_done;
+  atomic_uint_fast64_t *left; /* per entry: chunks not yet compared */
+  atomic_size_t current;      /* entry index + 1 of the latest chunk */
 } diff_ctx;
 
 static tp_status add_entry(tp_diff *d, const char *name, size_t len,
@@ -72,6 +81,7 @@ static tp_status diff_job_run(void *arg, size_t i, unsigned w) {
   tp_stats_acc acc;
   bool bytes_equal;
   if (st != TP_OK) return st;
+  atomic_store(&c->current, j->entry + 1);
   st = tp_model_read(c->b, e->index_b, bbytes(tb->type, j->el0), c->bb[w], lb);
   if (st != TP_OK) return st;
   bytes_equal = ta->type == tb->type && memcmp(c->ba[w], c->bb[w], la) == 0;
@@ -92,8 +102,30 @@ static tp_status diff_job_run(void *arg, size_t i, unsigned w) {
   tp_stats_merge(&c->d->acc[j->entry], &acc);
   if (!bytes_equal) c->d->byte_diff[j->entry] = 1;
   pthread_mutex_unlock(&c->lock);
+  atomic_fetch_add(&c->bytes_done, (uint64_t)la + lb);
+  if (c->left && atomic_fetch_sub(&c->left[j->entry], 1) == 1)
+    atomic_fetch_add(&c->tensors_done, 1);
   return TP_OK;
 }
+
+static int diff_report(diff_ctx *c, tp_phase phase) {
+  tp_progress pr;
+  size_t cur;
+  if (!c->progress) return 0;
+  memset(&pr, 0, sizeof pr);
+  pr.phase = phase;
+  pr.bytes_done = atomic_load(&c->bytes_done);
+  pr.bytes_total = c->bytes_total;
+  pr.tensors_done = atomic_load(&c->tensors_done);
+  pr.tensors_total = c->tensors_total;
+  cur = atomic_load(&c->current);
+  pr.current = cur && phase != TP_PHASE_DONE
+                   ? c->a->tensors[c->d->entries[cur - 1].index_a].name
+                   : NULL;
+  return c->progress(&pr, c->user);
+}
+
+static int diff_tick(void *arg) { return diff_report((diff_ctx *)arg, TP_PHASE_COMPARE); }
 
 static bool same_shape(const tp_tensor *a, const tp_tensor *b) {
   return a->ndim == b->ndim &&
@@ -102,6 +134,12 @@ static bool same_shape(const tp_tensor *a, const tp_tensor *b) {
 
 tp_status tp_diff_models(tp_diff **out, const tp_model *a, const tp_model *b,
                          unsigned threads) {
+  return tp_diff_models_progress(out, a, b, threads, NULL, NULL);
+}
+
+tp_status tp_diff_models_progress(tp_diff **out, const tp_model *a,
+                                  const tp_model *b, unsigned threads,
+                                  tp_progress_fn progress, void *user) {
   tp_diff *d;
   diff_ctx c;
   tp_pool *pool = NULL;
@@ -115,6 +153,11 @@ tp_status tp_diff_models(tp_diff **out, const tp_model *a, const tp_model *b,
   c.a = a;
   c.b = b;
   c.d = d;
+  c.progress = progress;
+  c.user = user;
+  atomic_init(&c.bytes_done, 0);
+  atomic_init(&c.tensors_done, 0);
+  atomic_init(&c.current, 0);
   pthread_mutex_init(&c.lock, NULL);
   for (i = 0; st == TP_OK && i < a->ntensors; i++) {
     const tp_tensor *ta = &a->tensors[i];
@@ -137,7 +180,8 @@ tp_status tp_diff_models(tp_diff **out, const tp_model *a, const tp_model *b,
   if (st == TP_OK) {
     d->acc = tp_calloc(d->n ? d->n : 1, sizeof *d->acc);
     d->byte_diff = tp_calloc(d->n ? d->n : 1, sizeof *d->byte_diff);
-    if (!d->acc || !d->byte_diff) st = TP_ENOMEM;
+    c.left = tp_calloc(d->n ? d->n : 1, sizeof *c.left);
+    if (!d->acc || !d->byte_diff || !c.left) st = TP_ENOMEM;
   }
   for (i = 0; st == TP_OK && i < d->n; i++) {
     tp_diff_entry *e = &d->entries[i];
@@ -146,6 +190,9 @@ tp_status tp_diff_models(tp_diff **out, const tp_model *a, const tp_model *b,
     if (e->kind != TP_DIFF_SAME && e->kind != TP_DIFF_TYPE) continue;
     ta = &a->tensors[e->index_a];
     tb = &b->tensors[e->index_b];
+    c.tensors_total++;
+    c.bytes_total += ta->nbytes + tb->nbytes;
+    if (ta->nelements == 0) atomic_fetch_add(&c.tensors_done, 1);
     chunk = tp_chunk_elems(ta->type, tb->type, TP_DIFF_CHUNK_ELEMS);
     for (el = 0; st == TP_OK && el < ta->nelements; el += chunk) {
       uint64_t n = TP_MIN(chunk, ta->nelements - el);
@@ -155,11 +202,14 @@ tp_status tp_diff_models(tp_diff **out, const tp_model *a, const tp_model *b,
       c.jobs[c.njobs].el0 = el;
       c.jobs[c.njobs].n = n;
       c.njobs++;
+      atomic_fetch_add(&c.left[i], 1);
       if (bbytes(ta->type, n) > c.la) c.la = (size_t)bbytes(ta->type, n);
       if (bbytes(tb->type, n) > c.lb) c.lb = (size_t)bbytes(tb->type, n);
       if (n > c.max_elems) c.max_elems = (size_t)n;
     }
   }
+  if (st == TP_OK && diff_report(&c, TP_PHASE_COMPARE) != 0)
+    st = tp_error(TP_ECANCELED, "diff cancelled");
   if (st == TP_OK && c.njobs) {
     st = tp_pool_create(&pool, threads);
     if (st == TP_OK) {
@@ -177,8 +227,12 @@ tp_status tp_diff_models(tp_diff **out, const tp_model *a, const tp_model *b,
         if (!c.ba[w] || !c.bb[w] || !c.fa[w] || !c.fb[w]) st = TP_ENOMEM;
       }
     }
-    if (st == TP_OK) st = tp_pool_run(pool, c.njobs, diff_job_run, &c, NULL, NULL, 0);
+    if (st == TP_OK)
+      st = tp_pool_run(pool, c.njobs, diff_job_run, &c,
+                       progress ? diff_tick : NULL, &c, TP_DIFF_TICK_MS);
   }
+  if (st == TP_OK && diff_report(&c, TP_PHASE_DONE) != 0)
+    st = tp_error(TP_ECANCELED, "diff cancelled");
   for (i = 0; st == TP_OK && i < d->n; i++) {
     tp_diff_entry *e = &d->entries[i];
     if (e->kind != TP_DIFF_SAME && e->kind != TP_DIFF_TYPE) continue;
@@ -199,6 +253,7 @@ tp_status tp_diff_models(tp_diff **out, const tp_model *a, const tp_model *b,
   free(c.fa);
   free(c.fb);
   free(c.jobs);
+  free(c.left);
   tp_pool_free(pool);
   pthread_mutex_destroy(&c.lock);
   if (st != TP_OK) {

@@ -172,11 +172,31 @@ static int on_progress(const tp_progress *pr, void *user) {
   return l->cancel_at && l->calls >= l->cancel_at;
 }
 
+typedef struct {
+  int calls, cancel, saw_compare, saw_done, went_back;
+  uint64_t first_done, last_done, last_total, tensors_done, tensors_total;
+} diff_log;
+
+static int on_diff_progress(const tp_progress *pr, void *user) {
+  diff_log *l = (diff_log *)user;
+  if (!l->calls) l->first_done = pr->bytes_done;
+  l->calls++;
+  if (pr->phase == TP_PHASE_COMPARE) l->saw_compare = 1;
+  if (pr->phase == TP_PHASE_DONE) l->saw_done = 1;
+  if (pr->bytes_done < l->last_done) l->went_back = 1;
+  l->last_done = pr->bytes_done;
+  l->last_total = pr->bytes_total;
+  l->tensors_done = pr->tensors_done;
+  l->tensors_total = pr->tensors_total;
+  return l->cancel;
+}
+
 static void test_execute_verify_and_progress(void **state) {
   char in[300], out[300];
   tp_convert_options o = TP_CONVERT_OPTIONS_INIT;
   tp_convert_result r;
   progress_log log;
+  diff_log dlog;
   tp_model *a, *b;
   tp_diff *d;
   size_t i;
@@ -224,6 +244,26 @@ static void test_execute_verify_and_progress(void **state) {
   assert_int_equal(tp_diff_models(&d, a, a, 1), TP_OK);
   assert_true(tp_diff_identical(d));
   tp_diff_free(d);
+  /* diff progress: a start report, a final one with everything counted */
+  memset(&dlog, 0, sizeof dlog);
+  assert_int_equal(tp_diff_models_progress(&d, a, b, 2, on_diff_progress, &dlog),
+                   TP_OK);
+  assert_true(dlog.calls >= 2);
+  assert_int_equal(dlog.first_done, 0);
+  assert_true(dlog.saw_compare && dlog.saw_done && !dlog.went_back);
+  assert_int_equal(dlog.last_total, (2048 * 1024 + 1024) * (4 + 2) + 2 * 32);
+  assert_int_equal(dlog.last_done, dlog.last_total);
+  assert_int_equal(dlog.tensors_done, 3);
+  assert_int_equal(dlog.tensors_total, 3);
+  assert_int_equal(tp_diff_count(d), 3);
+  tp_diff_free(d);
+  /* a non-zero return cancels, and nothing is returned */
+  memset(&dlog, 0, sizeof dlog);
+  dlog.cancel = 1;
+  d = (tp_diff *)&dlog;
+  assert_int_equal(tp_diff_models_progress(&d, a, b, 2, on_diff_progress, &dlog),
+                   TP_ECANCELED);
+  assert_null(d);
   tp_model_free(a);
   tp_model_free(b);
 
