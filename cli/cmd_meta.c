@@ -40,6 +40,9 @@ const char cli_help_meta[] =
     "                            replacing PATH\n"
     "  -f, --force               overwrite an existing OUT\n"
     "      --no-sync             do not fsync the result (scratch use)\n"
+    "      --progress            always show the progress bar while the\n"
+    "                            file is rewritten\n"
+    "      --no-progress         never show progress\n"
     "      --dry-run             check the edits and show them with the\n"
     "                            current values; write nothing\n"
     "      --json                print the metadata as JSON\n"
@@ -56,7 +59,9 @@ enum {
   OPT_FORCE,
   OPT_NO_SYNC,
   OPT_DRY_RUN,
-  OPT_JSON
+  OPT_JSON,
+  OPT_PROGRESS,
+  OPT_NO_PROGRESS
 };
 
 static const cli_opt meta_opts[] = {
@@ -70,6 +75,8 @@ static const cli_opt meta_opts[] = {
     {"no-sync", 0, 0, OPT_NO_SYNC},
     {"dry-run", 0, 0, OPT_DRY_RUN},
     {"json", 0, 0, OPT_JSON},
+    {"progress", 0, 0, OPT_PROGRESS},
+    {"no-progress", 0, 0, OPT_NO_PROGRESS},
 };
 
 /* One requested edit, kept for --dry-run; strings point into argv. */
@@ -107,7 +114,7 @@ static void show_edit(const tp_model *m, const meta_edit *e) {
 static int parse_args(int argc, char **argv, const char **path,
                       tp_meta_edits *edits, meta_edit **list, size_t *n,
                       const char **out, unsigned *flags, int *dry_run,
-                      int *json) {
+                      int *json, int *progress) {
   cli_parser p;
   cli_parser_init(&p, "meta", META_USAGE, meta_opts,
                   sizeof meta_opts / sizeof meta_opts[0], argc, argv);
@@ -163,6 +170,12 @@ static int parse_args(int argc, char **argv, const char **path,
     case OPT_JSON:
       *json = 1;
       break;
+    case OPT_PROGRESS:
+      *progress = CLI_PROGRESS_ON;
+      break;
+    case OPT_NO_PROGRESS:
+      *progress = CLI_PROGRESS_OFF;
+      break;
     default: {
       int rc = cli_default_option(&p, id, v, cli_help_meta);
       if (rc >= 0)
@@ -182,7 +195,7 @@ static int parse_args(int argc, char **argv, const char **path,
 
 int cmd_meta(int argc, char **argv) {
   const char *path = NULL, *out = NULL;
-  int json = 0, dry_run = 0, rc;
+  int json = 0, dry_run = 0, progress = CLI_PROGRESS_AUTO, rc;
   unsigned flags = 0;
   meta_edit *list = NULL;
   size_t n = 0;
@@ -192,7 +205,7 @@ int cmd_meta(int argc, char **argv) {
   if (st != TP_OK)
     return cli_fail(st);
   rc = parse_args(argc, argv, &path, edits, &list, &n, &out, &flags,
-                  &dry_run, &json);
+                  &dry_run, &json, &progress);
   if (rc >= 0)
     goto done;
 
@@ -225,7 +238,12 @@ int cmd_meta(int argc, char **argv) {
   }
 
   cli_signals_install(CLI_SIGNALS_CANCEL);
-  st = tp_meta_edit_file(path, out, edits, flags);
+  {
+    cli_progress pr;
+    cli_progress_init(&pr, progress);
+    st = tp_meta_edit_file_progress(path, out, edits, flags, cli_progress_cb, &pr);
+    cli_progress_finish(&pr);
+  }
   /* TP_EINVAL here is an edit that does not fit this file (a string for
    * an integer key, a number for SafeTensors): exit 2 like other input
    * that cannot be handled. */

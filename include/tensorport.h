@@ -654,6 +654,15 @@ enum {
  *  TP_EIO. On failure the target is left unchanged. */
 TP_API tp_status tp_meta_edit_file(const char *path, const char *out_path,
                                    const tp_meta_edits *e, unsigned flags);
+/** tp_meta_edit_file with a progress callback (NULL: none), called on the
+ *  calling thread: at the start and every ~100 ms of the copy (phase
+ *  TP_PHASE_WRITE: bytes of the new file written, tensors copied, the
+ *  tensor being copied), before the commit (TP_PHASE_SYNC) and after it
+ *  (TP_PHASE_DONE). A non-zero return before the commit stops the edit with
+ *  TP_ECANCELED and leaves the target unchanged. */
+TP_API tp_status tp_meta_edit_file_progress(const char *path, const char *out_path,
+                                            const tp_meta_edits *e, unsigned flags,
+                                            tp_progress_fn progress, void *user);
 
 /* ------------------------------------------------------------------------ */
 /* Cancellation and clean-up support for applications                       */

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* copy chunk: large enough for sequential throughput, small enough to keep
  * memory flat */
@@ -408,48 +409,97 @@ static tp_status apply_edits(const tp_meta_edits *e, tp_metastore *ms,
 
 /* ---- rewriting ----------------------------------------------------------------------- */
 
+/* Progress of one rewrite; the copy runs on the calling thread, which
+ * reports at most every EDIT_TICK_MS. */
+#define EDIT_TICK_MS 100
+typedef struct edit_progress {
+  tp_progress_fn fn;
+  void *user;
+  tp_progress pr;
+  double last_ms;
+} edit_progress;
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Reports when due (or always with force); non-zero: cancelled. */
+static int report(edit_progress *ep, tp_phase phase, int force) {
+  double t;
+  if (!ep->fn) return 0;
+  t = now_ms();
+  if (!force && t - ep->last_ms < EDIT_TICK_MS) return 0;
+  ep->last_ms = t;
+  ep->pr.phase = phase;
+  return ep->fn(&ep->pr, ep->user);
+}
+
+static tp_status cancelled(void) {
+  return tp_error(TP_ECANCELED, "metadata edit cancelled");
+}
+
 /* Copies len bytes from src at soff to out at doff. */
 static tp_status copy_range(tp_infile *src, uint64_t soff, tp_outfile *out,
-                            uint64_t doff, uint64_t len, uint8_t *buf) {
+                            uint64_t doff, uint64_t len, uint8_t *buf,
+                            edit_progress *ep) {
   while (len > 0) {
     size_t k = (size_t)TP_MIN(len, (uint64_t)EDIT_CHUNK);
     tp_status st;
-    if (tp_cancel_requested())
-      return tp_error(TP_ECANCELED, "metadata edit cancelled");
+    if (tp_cancel_requested() || report(ep, TP_PHASE_WRITE, 0)) return cancelled();
     st = tp_infile_read(src, soff, buf, k);
     if (st == TP_OK) st = tp_outfile_write(out, doff, buf, k);
     if (st != TP_OK) return st;
     soff += k;
     doff += k;
     len -= k;
+    ep->pr.bytes_done += k;
   }
   return TP_OK;
 }
 
-/* Writes header + tensors (source offsets src_off[i], destination dst_off[i])
- * to target and commits. */
+/* Writes header + tensors (source offsets src_off[i], destination dst_off[i];
+ * names[i] for progress) to target and commits. */
 static tp_status write_out(const char *target, unsigned oflags, uint64_t size,
                            const uint8_t *hdr, size_t hdr_len, tp_infile *src,
                            size_t n, const uint64_t *src_off,
-                           const uint64_t *dst_off, const uint64_t *nbytes) {
+                           const uint64_t *dst_off, const uint64_t *nbytes,
+                           const char *const *names, edit_progress *ep) {
   tp_outfile *out = NULL;
   uint8_t *buf = NULL;
   size_t i;
-  tp_status st = tp_outfile_create(&out, target, size, oflags);
+  tp_status st;
+  ep->pr.bytes_total = size;
+  ep->pr.tensors_total = n;
+  if (report(ep, TP_PHASE_WRITE, 1)) return cancelled();
+  st = tp_outfile_create(&out, target, size, oflags);
   if (st != TP_OK) return st;
   buf = tp_malloc(EDIT_CHUNK);
   if (!buf) st = TP_ENOMEM;
   if (st == TP_OK) st = tp_outfile_write(out, 0, hdr, hdr_len);
-  for (i = 0; i < n && st == TP_OK; i++)
-    st = copy_range(src, src_off[i], out, dst_off[i], nbytes[i], buf);
+  if (st == TP_OK) ep->pr.bytes_done = hdr_len;
+  for (i = 0; i < n && st == TP_OK; i++) {
+    ep->pr.current = names[i];
+    st = copy_range(src, src_off[i], out, dst_off[i], nbytes[i], buf, ep);
+    ep->pr.tensors_done = i + 1;
+  }
+  ep->pr.current = NULL;
   /* an input that changed meanwhile must not become the new file */
   if (st == TP_OK) st = tp_infile_check_unchanged(src);
+  /* the padding after the last tensor counts as written */
+  if (st == TP_OK) {
+    ep->pr.bytes_done = size;
+    if (report(ep, TP_PHASE_SYNC, 1)) st = cancelled();
+  }
   free(buf);
   if (st != TP_OK) {
     tp_outfile_abort(out);
     return st;
   }
-  return tp_outfile_commit(out);
+  st = tp_outfile_commit(out);
+  if (st == TP_OK) report(ep, TP_PHASE_DONE, 1);
+  return st;
 }
 
 /* Target path and output flags; in-place when out_path names the input. */
@@ -475,11 +525,13 @@ static tp_status target_of(const char *path, const char *out_path,
 }
 
 static tp_status edit_gguf(const char *path, const char *out_path,
-                           const tp_meta_edits *e, unsigned flags) {
+                           const tp_meta_edits *e, unsigned flags,
+                           edit_progress *ep) {
   tp_infile *f;
   tp_model *m = NULL;
   tp_metastore ms;
   tp_gguf_tinfo *ti = NULL;
+  const char **names = NULL;
   uint64_t *so = NULL, *dof = NULL, *nb = NULL, alignment, size;
   uint8_t *hdr = NULL;
   size_t hdr_len, i, n;
@@ -504,10 +556,12 @@ static tp_status edit_gguf(const char *path, const char *out_path,
     so = tp_calloc(n ? n : 1, sizeof *so);
     dof = tp_calloc(n ? n : 1, sizeof *dof);
     nb = tp_calloc(n ? n : 1, sizeof *nb);
-    if (!ti || !so || !dof || !nb) st = TP_ENOMEM;
+    names = tp_calloc(n ? n : 1, sizeof *names);
+    if (!ti || !so || !dof || !nb || !names) st = TP_ENOMEM;
   }
   for (i = 0; i < n && st == TP_OK; i++) {
     const tp_tensor *t = &m->tensors[i];
+    names[i] = t->name;
     ti[i].name = t->name;
     ti[i].name_len = t->name_len;
     ti[i].type = t->type;
@@ -524,8 +578,10 @@ static tp_status edit_gguf(const char *path, const char *out_path,
   for (i = 0; i < n && st == TP_OK; i++) dof[i] = hdr_len + ti[i].offset;
   if (st == TP_OK) st = target_of(path, out_path, f, flags, &target, &oflags);
   if (st == TP_OK)
-    st = write_out(target, oflags, size, hdr, hdr_len, f, n, so, dof, nb);
+    st = write_out(target, oflags, size, hdr, hdr_len, f, n, so, dof, nb,
+                   names, ep);
   free(hdr);
+  free(names);
   free(ti);
   free(so);
   free(dof);
@@ -536,11 +592,13 @@ static tp_status edit_gguf(const char *path, const char *out_path,
 }
 
 static tp_status edit_safetensors(const char *path, const char *out_path,
-                                  const tp_meta_edits *e, unsigned flags) {
+                                  const tp_meta_edits *e, unsigned flags,
+                                  edit_progress *ep) {
   tp_model *m = NULL;
   tp_plan *p = NULL;
   tp_open_options oo = TP_OPEN_OPTIONS_INIT;
   tp_convert_options co = TP_CONVERT_OPTIONS_INIT;
+  const char **names = NULL;
   uint64_t *so = NULL, *dof = NULL, *nb = NULL;
   const char *target;
   unsigned oflags;
@@ -593,9 +651,11 @@ static tp_status edit_safetensors(const char *path, const char *out_path,
     so = tp_calloc(p->n ? p->n : 1, sizeof *so);
     dof = tp_calloc(p->n ? p->n : 1, sizeof *dof);
     nb = tp_calloc(p->n ? p->n : 1, sizeof *nb);
-    if (!so || !dof || !nb) st = TP_ENOMEM;
+    names = tp_calloc(p->n ? p->n : 1, sizeof *names);
+    if (!so || !dof || !nb || !names) st = TP_ENOMEM;
   }
   for (i = 0; i < p->n && st == TP_OK; i++) {
+    names[i] = p->entries[i].name;
     so[i] = m->tensors[p->entries[i].src].offset;
     dof[i] = p->entries[i].offset;
     nb[i] = p->entries[i].dst_nbytes;
@@ -604,7 +664,9 @@ static tp_status edit_safetensors(const char *path, const char *out_path,
     st = target_of(path, out_path, m->files[0], flags, &target, &oflags);
   if (st == TP_OK)
     st = write_out(target, oflags, p->files[0].size, p->files[0].header,
-                   p->files[0].header_len, m->files[0], p->n, so, dof, nb);
+                   p->files[0].header_len, m->files[0], p->n, so, dof, nb,
+                   names, ep);
+  free(names);
   free(so);
   free(dof);
   free(nb);
@@ -615,14 +677,24 @@ static tp_status edit_safetensors(const char *path, const char *out_path,
 
 tp_status tp_meta_edit_file(const char *path, const char *out_path,
                             const tp_meta_edits *e, unsigned flags) {
+  return tp_meta_edit_file_progress(path, out_path, e, flags, NULL, NULL);
+}
+
+tp_status tp_meta_edit_file_progress(const char *path, const char *out_path,
+                                     const tp_meta_edits *e, unsigned flags,
+                                     tp_progress_fn progress, void *user) {
   tp_format fmt;
   tp_status st;
+  edit_progress ep;
   if (!path || !e) return tp_error(TP_EINVAL, "tp_meta_edit_file: missing argument");
+  memset(&ep, 0, sizeof ep);
+  ep.fn = progress;
+  ep.user = user;
   st = tp_detect(path, &fmt, NULL, 0);
   if (st != TP_OK) return st;
-  if (fmt == TP_FORMAT_GGUF) return edit_gguf(path, out_path, e, flags);
+  if (fmt == TP_FORMAT_GGUF) return edit_gguf(path, out_path, e, flags, &ep);
   if (fmt == TP_FORMAT_SAFETENSORS)
-    return edit_safetensors(path, out_path, e, flags);
+    return edit_safetensors(path, out_path, e, flags, &ep);
   return tp_error(TP_EUNSUPPORTED,
                   "%s: metadata editing supports GGUF and SafeTensors files, "
                   "not %s",

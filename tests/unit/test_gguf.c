@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/io.h"
@@ -950,6 +951,23 @@ static void write_file(const char *path, const gb *b) {
   fclose(f);
 }
 
+typedef struct {
+  int cancel, saw_write, saw_sync, saw_done;
+  uint64_t last_done, last_total, tensors_done, tensors_total;
+} edit_log;
+
+static int on_edit_progress(const tp_progress *pr, void *user) {
+  edit_log *l = (edit_log *)user;
+  if (pr->phase == TP_PHASE_WRITE) l->saw_write = 1;
+  if (pr->phase == TP_PHASE_SYNC) l->saw_sync = 1;
+  if (pr->phase == TP_PHASE_DONE) l->saw_done = 1;
+  l->last_done = pr->bytes_done;
+  l->last_total = pr->bytes_total;
+  l->tensors_done = pr->tensors_done;
+  l->tensors_total = pr->tensors_total;
+  return l->cancel;
+}
+
 static void test_meta_edit_gguf(void **state) {
   char dir[] = "/tmp/tp_gguf_edit_XXXXXX", path[256], out[256];
   const uint64_t ne[1] = {4};
@@ -1031,6 +1049,36 @@ static void test_meta_edit_gguf(void **state) {
   assert_int_equal(tp_model_read(m, 0, 0, f, sizeof f), TP_OK);
   assert_true(f[3] == 1.5f);
   tp_model_free(m);
+
+  /* progress: write, sync and done reports with the whole file counted;
+   * cancelling from the first report leaves the target as it was */
+  {
+    edit_log lg;
+    struct stat before, after;
+    memset(&lg, 0, sizeof lg);
+    assert_int_equal(tp_meta_edits_new(&e), TP_OK);
+    assert_int_equal(tp_meta_edits_set(e, "general.name=str:p"), TP_OK);
+    assert_int_equal(tp_meta_edit_file_progress(path, out, e,
+                                                TP_META_EDIT_NO_SYNC | TP_META_EDIT_FORCE,
+                                                on_edit_progress, &lg),
+                     TP_OK);
+    assert_int_equal(stat(out, &after), 0);
+    assert_true(lg.saw_write && lg.saw_sync && lg.saw_done);
+    assert_int_equal(lg.last_total, (uint64_t)after.st_size);
+    assert_int_equal(lg.last_done, (uint64_t)after.st_size);
+    assert_int_equal(lg.tensors_done, 1);
+    assert_int_equal(lg.tensors_total, 1);
+    memset(&lg, 0, sizeof lg);
+    lg.cancel = 1;
+    assert_int_equal(stat(path, &before), 0);
+    assert_int_equal(tp_meta_edit_file_progress(path, NULL, e, TP_META_EDIT_NO_SYNC,
+                                                on_edit_progress, &lg),
+                     TP_ECANCELED);
+    assert_int_equal(stat(path, &after), 0);
+    assert_int_equal(before.st_ino, after.st_ino);
+    assert_int_equal(before.st_size, after.st_size);
+    tp_meta_edits_free(e);
+  }
 
   unlink(path);
   unlink(out);
