@@ -391,6 +391,36 @@ static tp_status make_dir(const char *path, int *created) {
   return TP_OK;
 }
 
+/* Creates the subfolders the plan's files need inside the output folder
+ * (HF: additional_chat_templates/), one level deep; records the ones made
+ * so a failed run removes them. */
+static tp_status make_subdirs(const tp_plan *p, char ***made, size_t *nmade) {
+  size_t i, cap = 0, olen = strlen(p->out_path);
+  while (olen > 1 && p->out_path[olen - 1] == '/') olen--;
+  for (i = 0; i < p->nfiles; i++) {
+    const char *path = p->files[i].path, *slash = strrchr(path, '/');
+    char *dir;
+    int created;
+    tp_status st;
+    if (!slash || (size_t)(slash - path) <= olen) continue; /* in the folder */
+    dir = tp_strndup(path, (size_t)(slash - path));
+    if (!dir) return TP_ENOMEM;
+    st = make_dir(dir, &created);
+    if (st == TP_OK && created) {
+      st = tp_grow((void **)made, &cap, *nmade + 1, sizeof **made);
+      if (st == TP_OK) {
+        (*made)[(*nmade)++] = dir;
+        dir = NULL;
+      } else {
+        rmdir(dir);
+      }
+    }
+    free(dir);
+    if (st != TP_OK) return st;
+  }
+  return TP_OK;
+}
+
 tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res) {
   exec_ctx c;
   tp_pool *pool = NULL;
@@ -398,6 +428,8 @@ tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res) {
   tp_convert_result r;
   size_t i;
   int dir_created = 0;
+  char **subdirs = NULL;
+  size_t nsubdirs = 0;
   bool verify = (p->opts.flags & TP_CONVERT_VERIFY) != 0;
   unsigned oflags = ((p->opts.flags & TP_CONVERT_FORCE) ? TP_OUT_FORCE : 0) |
                     ((p->opts.flags & TP_CONVERT_NO_SYNC) ? TP_OUT_NO_SYNC : 0);
@@ -417,6 +449,7 @@ tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res) {
     st = alloc_buffers(&c, verify);
   }
   if (st == TP_OK && p->out_is_dir) st = make_dir(p->out_path, &dir_created);
+  if (st == TP_OK && p->out_is_dir) st = make_subdirs(p, &subdirs, &nsubdirs);
   for (i = 0; st == TP_OK && i < p->nfiles; i++) {
     tp_plan_file *f = &p->files[i];
     st = tp_outfile_create(&c.outs[i], f->path, f->size, oflags);
@@ -476,6 +509,11 @@ tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res) {
   if (st != TP_OK && c.cancelled && st != TP_ECANCELED)
     st = tp_error(TP_ECANCELED, "conversion cancelled");
   for (i = 0; i < p->nfiles; i++) tp_outfile_abort(c.outs[i]);
+  for (i = nsubdirs; i > 0; i--) {
+    if (st != TP_OK) rmdir(subdirs[i - 1]);
+    free(subdirs[i - 1]);
+  }
+  free(subdirs);
   if (st != TP_OK && dir_created) rmdir(p->out_path);
   if (c.vmodels)
     for (i = 0; i < p->nfiles; i++) tp_model_free(c.vmodels[i]);

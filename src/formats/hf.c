@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #define INDEX_NAME "model.safetensors.index.json"
+#define TP_HF_CHAT_TEMPLATES_DIR "additional_chat_templates"
 #define SINGLE_NAME "model.safetensors"
 
 /* Files copied from a source HF folder into an HF output folder. */
@@ -581,6 +582,100 @@ static char *slurp_small(const char *path, size_t *len) {
   return buf;
 }
 
+/* One aux copy: src/name (checked like every folder member) to out/name. */
+static tp_status add_aux_copy(tp_plan *p, const hf_roots *r, const char *src,
+                              const char *name, const char *dtype) {
+  char *from, *to;
+  struct stat sb;
+  uint32_t idx;
+  tp_status st = check_member(r, src, name, "file to copy");
+  if (st != TP_OK) return st;
+  from = join(src, name);
+  to = join(p->out_path, name);
+  if (!from || !to || stat(from, &sb) != 0) {
+    st = (!from || !to) ? TP_ENOMEM
+                        : tp_error_errno(TP_EIO, errno, "%s: cannot stat", from);
+    free(from);
+    free(to);
+    return st;
+  }
+  st = tp_plan_add_file(p, to, &idx);
+  free(to);
+  if (st != TP_OK) {
+    free(from);
+    return st;
+  }
+  p->files[idx].is_aux = 1;
+  if (!strcmp(name, "config.json") && dtype) {
+    size_t tlen = 0, nlen = 0;
+    char *text = slurp_small(from, &tlen);
+    char *edited = text ? config_with_dtype(text, tlen, dtype, &nlen) : NULL;
+    free(text);
+    if (edited) {
+      free(from);
+      p->files[idx].header = (uint8_t *)edited;
+      p->files[idx].header_len = nlen;
+      p->files[idx].size = nlen;
+      return TP_OK;
+    }
+  }
+  p->files[idx].copy_from = from;
+  p->files[idx].size = (uint64_t)sb.st_size;
+  return TP_OK;
+}
+
+/* transformers keeps the named chat templates other than the default one as
+ * additional_chat_templates/<name>.jinja; they are copied in name order. The
+ * folder itself must be a real folder (no symbolic link). */
+static tp_status add_chat_templates(tp_plan *p, const hf_roots *r,
+                                    const char *src) {
+  char *sub = join(src, TP_HF_CHAT_TEMPLATES_DIR);
+  char **names = NULL;
+  size_t n = 0, cap = 0, i;
+  struct stat sb;
+  DIR *d;
+  struct dirent *de;
+  tp_status st = TP_OK;
+  if (!sub) return TP_ENOMEM;
+  if (lstat(sub, &sb) != 0) {
+    free(sub);
+    return TP_OK; /* none */
+  }
+  if (!S_ISDIR(sb.st_mode)) {
+    st = tp_error(TP_EFORMAT, "%s: not a folder%s; refused", sub,
+                  S_ISLNK(sb.st_mode) ? " (a symbolic link)" : "");
+    free(sub);
+    return st;
+  }
+  d = opendir(sub);
+  if (!d) {
+    st = tp_error_errno(TP_EIO, errno, "%s: cannot list", sub);
+    free(sub);
+    return st;
+  }
+  while (st == TP_OK && (de = readdir(d))) {
+    size_t len = strlen(de->d_name);
+    char *name;
+    if (de->d_name[0] == '.' || !has_suffix(de->d_name, len, ".jinja")) continue;
+    st = tp_grow((void **)&names, &cap, n + 1, sizeof *names);
+    if (st != TP_OK) break;
+    name = tp_asprintf("%s/%s", TP_HF_CHAT_TEMPLATES_DIR, de->d_name);
+    if (!name) {
+      st = TP_ENOMEM;
+      break;
+    }
+    names[n++] = name;
+  }
+  closedir(d);
+  if (st == TP_OK && n > 1) qsort(names, n, sizeof *names, cmp_str);
+  for (i = 0; st == TP_OK && i < n; i++)
+    st = add_aux_copy(p, r, src, names[i], NULL);
+  for (i = 0; i < n; i++) free(names[i]);
+  free(names);
+  free(sub);
+  return st;
+}
+
 /* Adds the source folder's config/tokenizer files as verbatim copies;
  * config.json gets the output dtype (see plan_torch_dtype). */
 static tp_status add_aux_copies(tp_plan *p) {
@@ -593,45 +688,10 @@ static tp_status add_aux_copies(tp_plan *p) {
   if (!r) return TP_ENOMEM;
   st = roots_init(r, src);
   for (i = 0; st == TP_OK && i < TP_ARRAY_LEN(g_aux_files); i++) {
-    const char *name = g_aux_files[i];
-    char *from, *to;
-    struct stat sb;
-    uint32_t idx;
-    if (!exists_in(src, name)) continue;
-    st = check_member(r, src, name, "file to copy");
-    if (st != TP_OK) break;
-    from = join(src, name);
-    to = join(p->out_path, name);
-    if (!from || !to || stat(from, &sb) != 0) {
-      st = (!from || !to) ? TP_ENOMEM
-                          : tp_error_errno(TP_EIO, errno, "%s: cannot stat", from);
-      free(from);
-      free(to);
-      break;
-    }
-    st = tp_plan_add_file(p, to, &idx);
-    free(to);
-    if (st != TP_OK) {
-      free(from);
-      break;
-    }
-    p->files[idx].is_aux = 1;
-    if (!strcmp(name, "config.json") && dtype) {
-      size_t tlen = 0, nlen = 0;
-      char *text = slurp_small(from, &tlen);
-      char *edited = text ? config_with_dtype(text, tlen, dtype, &nlen) : NULL;
-      free(text);
-      if (edited) {
-        free(from);
-        p->files[idx].header = (uint8_t *)edited;
-        p->files[idx].header_len = nlen;
-        p->files[idx].size = nlen;
-        continue;
-      }
-    }
-    p->files[idx].copy_from = from;
-    p->files[idx].size = (uint64_t)sb.st_size;
+    if (!exists_in(src, g_aux_files[i])) continue;
+    st = add_aux_copy(p, r, src, g_aux_files[i], dtype);
   }
+  if (st == TP_OK) st = add_chat_templates(p, r, src);
   free(r);
   return st;
 }

@@ -334,3 +334,66 @@ def test_folder_config_edit_is_top_level_only(tmp_path):
     out3 = tmp_path / "out3"
     convert(src, str(out3) + "/", "--type", "f16")
     assert read(out3 / "config.json") == b"[1, 2]\n"
+
+
+@pytest.fixture(scope="module")
+def hf_chat_templates(tmp_path_factory):
+    """A folder as transformers saves a tokenizer with named chat templates:
+    chat_template.jinja plus additional_chat_templates/<name>.jinja."""
+    transformers = pytest.importorskip("transformers")
+    tok = transformers.AutoTokenizer.from_pretrained(os.path.join(REPO, "examples", "tiny-llama"))
+    tok.chat_template = {"default": "{{ messages[0]['content'] }}",
+                         "tool_use": "TOOLS {{ messages|length }}", "rag": "RAG {{ 1 }}"}
+    cfg = transformers.LlamaConfig(vocab_size=tok.vocab_size + 16, hidden_size=32,
+                                   intermediate_size=64, num_hidden_layers=1,
+                                   num_attention_heads=2, num_key_value_heads=1)
+    torch.manual_seed(0)
+    d = tmp_path_factory.mktemp("hfct") / "m"
+    transformers.LlamaForCausalLM(cfg).save_pretrained(str(d))
+    tok.save_pretrained(str(d))
+    assert sorted(os.listdir(d / "additional_chat_templates")) == ["rag.jinja", "tool_use.jinja"]
+    return transformers, tok, d
+
+
+def test_folder_output_keeps_named_chat_templates(hf_chat_templates, tmp_path):
+    transformers, tok, d = hf_chat_templates
+    out = tmp_path / "out"
+    convert(d, str(out) + "/", "--type", "bf16")
+    for name in ("chat_template.jinja", "additional_chat_templates/rag.jinja",
+                 "additional_chat_templates/tool_use.jinja"):
+        assert read(out / name) == read(d / name), name
+    again = transformers.AutoTokenizer.from_pretrained(str(out))
+    assert again.chat_template == tok.chat_template
+
+
+def test_folder_output_failure_removes_template_folder(hf_chat_templates, tmp_path):
+    _tr, _tok, d = hf_chat_templates
+    out = tmp_path / "out"
+
+    def limit():
+        import resource
+        import signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    r = subprocess.run([TP, "convert", str(d), str(out) + "/", "--quiet"],
+                       stderr=subprocess.PIPE, text=True, preexec_fn=limit)
+    assert r.returncode == 3, r.stderr
+    assert not out.exists()
+
+
+def test_chat_template_folder_must_not_be_a_link(hf_chat_templates, tmp_path):
+    _tr, _tok, d = hf_chat_templates
+    src = tmp_path / "src"
+    os.mkdir(src)
+    for name in os.listdir(d):
+        if name != "additional_chat_templates":
+            (src / name).write_bytes(read(d / name))
+    outside = tmp_path / "elsewhere"
+    os.mkdir(outside)
+    (outside / "x.jinja").write_text("X")
+    os.symlink(outside, src / "additional_chat_templates")
+    r = run("convert", src, str(tmp_path / "out") + "/", "--no-progress", check=False)
+    assert r.returncode == 2, r.stderr
+    assert "additional_chat_templates: not a folder (a symbolic link); refused" in r.stderr
+    assert not (tmp_path / "out").exists()
