@@ -18,68 +18,13 @@
  * failure, the folder is empty again (outputs are removed by the harness,
  * temporaries must be removed by the library).
  */
-#define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE
-
-#include <dirent.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+#define FUZZ_NAME "fuzz_convert"
+#include "fuzz_util.h"
 #include "formats/formats.h"
-
-#define check(ok)                                                          \
-  do {                                                                     \
-    if (!(ok)) {                                                           \
-      fprintf(stderr, "fuzz_convert: oracle failed at line %d: %s (%s)\n", \
-              __LINE__, #ok, tp_last_error());                             \
-      abort();                                                             \
-    }                                                                      \
-  } while (0)
 
 /* inputs whose tensors hold more than this are skipped (speed) */
 #define MAX_SOURCE_BYTES (4u << 20)
 #define MAX_ELEMENTS (1u << 20)
-
-static char g_dir[256];
-
-/* Removes everything in folder path (one level of sub-folders). */
-static size_t clear_dir(const char *path, int remove_all) {
-  DIR *d = opendir(path);
-  struct dirent *de;
-  size_t n = 0;
-  if (!d) return 0;
-  while ((de = readdir(d))) {
-    char p[600];
-    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-    n++;
-    if (!remove_all) continue;
-    snprintf(p, sizeof p, "%s/%s", path, de->d_name);
-    if (unlink(p) != 0) {
-      clear_dir(p, 1);
-      rmdir(p);
-    }
-  }
-  closedir(d);
-  return n;
-}
-
-static void cleanup(void) {
-  if (!g_dir[0]) return;
-  clear_dir(g_dir, 1);
-  rmdir(g_dir);
-}
-
-static void setup(void) {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(g_dir, sizeof g_dir, "%s/tp-fuzz-convert-XXXXXX",
-           tmp && *tmp && strlen(tmp) < 200 ? tmp : "/tmp");
-  check(mkdtemp(g_dir) != NULL);
-  atexit(cleanup);
-}
 
 static const tp_type g_gguf_types[8] = {
     TP_TYPE_F16,  TP_TYPE_Q8_0,   TP_TYPE_Q4_0, TP_TYPE_Q4_K,
@@ -124,21 +69,21 @@ static void convert(const tp_model *m, tp_format to, int with_type,
   st = tp_plan_create(&p, m, out, &o);
   if (st != TP_OK) {
     check(p == NULL && tp_last_error()[0] != 0);
-    check(clear_dir(g_dir, 0) == 0);
+    check(fuzz_clear_dir(g_dir, 0) == 0);
     return;
   }
   st = tp_plan_execute(p, &r);
   if (st != TP_OK) {
     /* a plan that was accepted must be carried out */
     fprintf(stderr, "fuzz_convert: execute failed: %s\n", tp_last_error());
-    check(clear_dir(g_dir, 0) == 0);
+    check(fuzz_clear_dir(g_dir, 0) == 0);
     check(st == TP_OK);
   }
   check(r.verified && r.tensors_written == tp_plan_tensor_count(p));
   for (i = 0; i < tp_plan_file_count(p); i++)
     check(access(tp_plan_file_path(p, i), F_OK) == 0);
   tp_plan_free(p);
-  clear_dir(g_dir, 1);
+  fuzz_clear_dir(g_dir, 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -152,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint64_t bytes = 0, elems = 0;
   size_t i;
   if (size < 1) return 0;
-  if (!g_dir[0]) setup();
+  if (!g_dir[0]) fuzz_setup_dir("convert");
   sel = data[0];
   data++;
   size--;

@@ -10,55 +10,10 @@
  * 3. The metadata survives the GGUF -> SafeTensors -> GGUF encoding.
  * A broken oracle aborts, which the fuzzer reports as a crash.
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "base/io.h"
+#define FUZZ_NAME "fuzz_gguf"
+#include "fuzz_util.h"
 #include "formats/formats.h"
 #include "formats/gguf.h"
-
-/* An oracle failure: name the check, then crash for the fuzzer. */
-#define check(ok)                                                        \
-  do {                                                                   \
-    if (!(ok)) {                                                         \
-      fprintf(stderr, "fuzz_gguf: oracle failed at line %d: %s (%s)\n",  \
-              __LINE__, #ok, tp_last_error());                           \
-      abort();                                                           \
-    }                                                                    \
-  } while (0)
-
-static int value_eq(const tp_value *a, const tp_value *b) {
-  if (a->type != b->type) return 0;
-  switch (a->type) {
-  case TP_VALUE_STRING:
-    return a->v.s.len == b->v.s.len &&
-           !memcmp(a->v.s.data, b->v.s.data, a->v.s.len);
-  case TP_VALUE_F32: case TP_VALUE_F64:
-    return tp_f64_bits(a->v.f) == tp_f64_bits(b->v.f);
-  case TP_VALUE_ARRAY: {
-    uint64_t i;
-    if (a->elem_type != b->elem_type || a->count != b->count) return 0;
-    if (a->elem_type == TP_VALUE_STRING) {
-      const tp_string *x = a->v.array, *y = b->v.array;
-      for (i = 0; i < a->count; i++)
-        if (x[i].len != y[i].len || memcmp(x[i].data, y[i].data, x[i].len))
-          return 0;
-      return 1;
-    }
-    return !a->count || !memcmp(a->v.array, b->v.array,
-                                 (size_t)a->count * tp_value_type_size(a->elem_type));
-  }
-  default:
-    return a->v.u == b->v.u;
-  }
-}
-
-static int is_split_key(const tp_meta_item *it) {
-  return !strcmp(it->key, "split.no") || !strcmp(it->key, "split.count") ||
-         !strcmp(it->key, "split.tensors.count");
-}
 
 static void read_all(const tp_model *m) {
   static uint8_t buf[1 << 16];
@@ -103,7 +58,7 @@ static void writer_round_trip(const tp_model *m) {
     check(m2->meta.items[i].key_len == m->meta.items[i].key_len);
     check(!memcmp(m2->meta.items[i].key, m->meta.items[i].key,
                   m->meta.items[i].key_len));
-    check(value_eq(&m2->meta.items[i].val, &m->meta.items[i].val));
+    check(fuzz_value_eq(&m2->meta.items[i].val, &m->meta.items[i].val));
   }
   for (i = 0; i < m->ntensors; i++) {
     check(m2->tensors[i].type == m->tensors[i].type);
@@ -127,13 +82,13 @@ static void meta_round_trip(const tp_model *m) {
   check(tp_gguf_meta_from_safetensors(&st, &back) == TP_OK);
   for (i = 0; i < m->meta.n; i++) {
     const tp_meta_item *it = &m->meta.items[i];
-    if (is_split_key(it)) continue;
+    if (fuzz_is_split_key(it)) continue;
     check(j < back.n);
     check(back.items[j].key_len == it->key_len &&
           !memcmp(back.items[j].key, it->key, it->key_len));
-    if (!value_eq(&back.items[j].val, &it->val))
+    if (!fuzz_value_eq(&back.items[j].val, &it->val))
       fprintf(stderr, "key %s type %d %d\n", it->key, it->val.type, back.items[j].val.type);
-    check(value_eq(&back.items[j].val, &it->val));
+    check(fuzz_value_eq(&back.items[j].val, &it->val));
     j++;
   }
   check(j == back.n);

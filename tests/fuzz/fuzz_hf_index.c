@@ -12,28 +12,9 @@
  * fixed ones and read back with the bytes its shard holds.
  * The folder is removed at exit.
  */
-#define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE
-
-#include <dirent.h>
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+#define FUZZ_NAME "fuzz_hf_index"
+#include "fuzz_util.h"
 #include "tensorport.h"
-
-#define check(ok)                                                          \
-  do {                                                                     \
-    if (!(ok)) {                                                           \
-      fprintf(stderr, "fuzz_hf_index: oracle failed at line %d: %s (%s)\n", \
-              __LINE__, #ok, tp_last_error());                             \
-      abort();                                                             \
-    }                                                                      \
-  } while (0)
 
 /* The tensors of the fixed shards: name, bytes. */
 typedef struct known {
@@ -49,21 +30,7 @@ static const known g_known[] = {
     {"e", "\x01\x02\x03\x04", 4},                  /* I8 [4] */
 };
 
-static char g_dir[256];
 static char g_index[300];
-
-static void write_file(const char *path, const void *p, size_t n) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  const char *c = (const char *)p;
-  check(fd >= 0);
-  while (n > 0) {
-    ssize_t k = write(fd, c, n);
-    check(k > 0);
-    c += k;
-    n -= (size_t)k;
-  }
-  check(close(fd) == 0);
-}
 
 /* A SafeTensors file: header JSON (space-padded to 8) + data. */
 static void write_st(const char *name, const char *json, const void *data,
@@ -77,33 +44,12 @@ static void write_st(const char *name, const char *json, const void *data,
   memset(buf + 8 + hl, ' ', pad);
   memcpy(buf + 8 + n, data, dlen);
   snprintf(path, sizeof path, "%s/%s", g_dir, name);
-  write_file(path, buf, (size_t)(8 + n + dlen));
-}
-
-static void cleanup(void) {
-  DIR *d;
-  struct dirent *de;
-  char p[600];
-  if (!g_dir[0]) return;
-  d = opendir(g_dir);
-  if (d) {
-    while ((de = readdir(d))) {
-      if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-      snprintf(p, sizeof p, "%s/%s", g_dir, de->d_name);
-      if (unlink(p) != 0) rmdir(p);
-    }
-    closedir(d);
-  }
-  rmdir(g_dir);
+  fuzz_write_file(path, buf, (size_t)(8 + n + dlen));
 }
 
 static void setup(void) {
-  const char *tmp = getenv("TMPDIR");
   char p[400];
-  snprintf(g_dir, sizeof g_dir, "%s/tp-fuzz-hf-XXXXXX",
-           tmp && *tmp && strlen(tmp) < 200 ? tmp : "/tmp");
-  check(mkdtemp(g_dir) != NULL);
-  atexit(cleanup);
+  fuzz_setup_dir("hf");
   snprintf(g_index, sizeof g_index, "%s/model.safetensors.index.json", g_dir);
   {
     char d1[16];
@@ -150,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   tp_status st;
   size_t i, j, n;
   if (!g_dir[0]) setup();
-  write_file(g_index, data, size);
+  fuzz_write_file(g_index, data, size);
   oo.format = TP_FORMAT_HF;
   st = tp_model_open(&m, g_dir, &oo);
   if (st != TP_OK) {

@@ -18,122 +18,15 @@
  *     open again with the edited keys present or absent as the edits say; on
  *     failure no output may exist. Nothing else may be left in the folder.
  */
-#define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE
+#define FUZZ_NAME "fuzz_meta"
+#include "fuzz_util.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "base/io.h"
 #include "formats/formats.h"
 #include "formats/gguf.h"
 
-#define check(ok)                                                        \
-  do {                                                                   \
-    if (!(ok)) {                                                         \
-      fprintf(stderr, "fuzz_meta: oracle failed at line %d: %s (%s)\n",  \
-              __LINE__, #ok, tp_last_error());                           \
-      abort();                                                           \
-    }                                                                    \
-  } while (0)
-
 #define MAX_EDITS 16
-
-static char g_dir[256];
-
-static void cleanup(void) {
-  DIR *d;
-  struct dirent *de;
-  char p[600];
-  if (!g_dir[0]) return;
-  d = opendir(g_dir);
-  if (d) {
-    while ((de = readdir(d))) {
-      if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-      snprintf(p, sizeof p, "%s/%s", g_dir, de->d_name);
-      unlink(p);
-    }
-    closedir(d);
-  }
-  rmdir(g_dir);
-}
-
-static void setup(void) {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(g_dir, sizeof g_dir, "%s/tp-fuzz-meta-XXXXXX",
-           tmp && *tmp && strlen(tmp) < 200 ? tmp : "/tmp");
-  check(mkdtemp(g_dir) != NULL);
-  atexit(cleanup);
-}
-
-/* Number of entries in the folder (nothing may be left behind). */
-static size_t dir_entries(void) {
-  DIR *d = opendir(g_dir);
-  struct dirent *de;
-  size_t n = 0;
-  check(d != NULL);
-  while ((de = readdir(d)))
-    if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) n++;
-  closedir(d);
-  return n;
-}
-
-static void write_file(const char *path, const void *p, size_t n) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  const char *c = (const char *)p;
-  check(fd >= 0);
-  while (n > 0) {
-    ssize_t k = write(fd, c, n);
-    check(k > 0);
-    c += k;
-    n -= (size_t)k;
-  }
-  check(close(fd) == 0);
-}
-
-static int value_eq(const tp_value *a, const tp_value *b) {
-  if (a->type != b->type) return 0;
-  switch (a->type) {
-  case TP_VALUE_STRING:
-    return a->v.s.len == b->v.s.len &&
-           !memcmp(a->v.s.data, b->v.s.data, a->v.s.len);
-  case TP_VALUE_F32: case TP_VALUE_F64:
-    return tp_f64_bits(a->v.f) == tp_f64_bits(b->v.f);
-  case TP_VALUE_ARRAY: {
-    uint64_t i;
-    if (a->elem_type != b->elem_type || a->count != b->count) return 0;
-    if (a->elem_type == TP_VALUE_STRING) {
-      const tp_string *x = a->v.array, *y = b->v.array;
-      for (i = 0; i < a->count; i++)
-        if (x[i].len != y[i].len || memcmp(x[i].data, y[i].data, x[i].len))
-          return 0;
-      return 1;
-    }
-    return !a->count || !memcmp(a->v.array, b->v.array,
-                                 (size_t)a->count * tp_value_type_size(a->elem_type));
-  }
-  default:
-    return a->v.u == b->v.u;
-  }
-}
-
-/* Keys may hold NUL bytes, so compare with their length. */
-static int is_split(const tp_meta_item *it) {
-  static const char *const keys[] = {"split.no", "split.count",
-                                     "split.tensors.count"};
-  size_t i;
-  for (i = 0; i < 3; i++)
-    if (it->key_len == strlen(keys[i]) && !memcmp(it->key, keys[i], it->key_len))
-      return 1;
-  return 0;
-}
 
 /* Oracle 1: M -> SafeTensors -> GGUF gives M back. */
 static void round_trip(const tp_metastore *m) {
@@ -147,19 +40,19 @@ static void round_trip(const tp_metastore *m) {
   for (i = 0; i < m->n; i++) {
     const tp_meta_item *it = &m->items[i];
     size_t j = tp_meta_find(&back, it->key, it->key_len);
-    if (is_split(it)) {
+    if (fuzz_is_split_key(it)) {
       check(j == SIZE_MAX);
       continue;
     }
     check(j != SIZE_MAX);
-    check(value_eq(&back.items[j].val, &it->val));
+    check(fuzz_value_eq(&back.items[j].val, &it->val));
   }
   for (i = 0; i < back.n; i++)
     check(tp_meta_find(m, back.items[i].key, back.items[i].key_len) != SIZE_MAX);
   /* ... in the same order */
   for (i = 0, k = 0; i < m->n; i++) {
     const tp_meta_item *it = &m->items[i];
-    if (is_split(it)) continue;
+    if (fuzz_is_split_key(it)) continue;
     check(k < back.n && back.items[k].key_len == it->key_len &&
           !memcmp(back.items[k].key, it->key, it->key_len));
     k++;
@@ -211,7 +104,7 @@ static void run_edit(const char *in, const char *out, const tp_meta_edits *e,
     check(tp_last_error()[0] != 0);
     check(access(out, F_OK) != 0);
   }
-  check(dir_entries() == 1);
+  check(fuzz_clear_dir(g_dir, 0) == 1);
 }
 
 /* Oracle 2 on a GGUF file made of m and one F32 tensor. */
@@ -239,7 +132,7 @@ static void edit_gguf(const tp_metastore *m, const tp_meta_edits *e,
   memcpy(file, hdr, hdr_len);
   snprintf(in, sizeof in, "%s/in.gguf", g_dir);
   snprintf(out, sizeof out, "%s/out.gguf", g_dir);
-  write_file(in, file, (size_t)size);
+  fuzz_write_file(in, file, (size_t)size);
   free(file);
   free(hdr);
   run_edit(in, out, e, ed, ned, 0);
@@ -278,7 +171,7 @@ static void edit_safetensors(const tp_metastore *s, const tp_meta_edits *e,
   free(text);
   snprintf(in, sizeof in, "%s/in.safetensors", g_dir);
   snprintf(out, sizeof out, "%s/out.safetensors", g_dir);
-  write_file(in, file, n);
+  fuzz_write_file(in, file, n);
   free(file);
   run_edit(in, out, e, ed, ned, 1);
   check(unlink(in) == 0);
@@ -292,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   edit_rec ed[MAX_EDITS];
   size_t ned = 0, pos = 0;
   tp_status st;
-  if (!g_dir[0]) setup();
+  if (!g_dir[0]) fuzz_setup_dir("meta");
   tp_meta_init(&s);
   tp_meta_init(&m);
   check(tp_meta_edits_new(&e) == TP_OK);

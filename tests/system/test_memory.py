@@ -5,41 +5,21 @@ peak resident set size of the two runs (measured by the kernel for the child
 process). The documented bound (docs/ARCHITECTURE.md) is a few chunk buffers
 per worker plus per-tensor bookkeeping: well under 64 MiB here.
 """
-import json
 import os
-import struct
 import subprocess
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tphelpers import tensorport_bin
+from tphelpers import tensorport_bin, write_f32_model
 
 MiB = 1 << 20
 
 
-def write_f32_model(path: Path, total_bytes: int, tensor_bytes: int = 64 * MiB) -> None:
-    """Writes a SafeTensors file of F32 tensors totalling total_bytes, one
-    tensor at a time so the test itself stays small in memory."""
-    n = total_bytes // tensor_bytes
-    rows = tensor_bytes // 4 // 4096
-    header = {}
-    off = 0
-    for i in range(n):
-        header[f"layer.{i:04d}.weight"] = {"dtype": "F32", "shape": [rows, 4096],
-                                           "data_offsets": [off, off + tensor_bytes]}
-        off += tensor_bytes
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    rng = np.random.default_rng(1)
-    block = rng.standard_normal(tensor_bytes // 4, dtype=np.float32).tobytes()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for _ in range(n):
-            f.write(block)
+def write_layers(path: Path, total_bytes: int, tensor_bytes: int) -> None:
+    write_f32_model(path, total_bytes, tensor_bytes, cols=4096,
+                    name="layer.{:04d}.weight", seed=1)
 
 
 def peak_rss_mib(args) -> float:
@@ -71,8 +51,8 @@ def peak_rss_mib(args) -> float:
 def test_peak_rss_does_not_grow_with_model_size(tmp_path):
     tp = tensorport_bin()
     small, big = tmp_path / "small.safetensors", tmp_path / "big.safetensors"
-    write_f32_model(small, 200 * MiB, 8 * MiB)
-    write_f32_model(big, 2048 * MiB, 64 * MiB)
+    write_layers(small, 200 * MiB, 8 * MiB)
+    write_layers(big, 2048 * MiB, 64 * MiB)
     rss = {}
     for name, src in (("small", small), ("big", big)):
         out = tmp_path / f"{name}-f16.safetensors"

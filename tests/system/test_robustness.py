@@ -2,11 +2,9 @@
 rows 3-7): signals, a full disk, a failing fsync, an input that shrinks
 under us, an output that is the input. Every case must end with a clear
 exit status, a message, and no output or temporary file left behind."""
-import json
 import os
 import shutil
 import signal
-import struct
 import subprocess
 import time
 from pathlib import Path
@@ -14,27 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tphelpers import tensorport_bin
+from tphelpers import tensorport_bin, write_f32_model
 
 MiB = 1 << 20
 
 
-def write_model(path: Path, total_bytes: int, tensor_bytes: int = 16 * MiB, seed: int = 3):
-    n = max(1, total_bytes // tensor_bytes)
-    rows = tensor_bytes // 4 // 1024
-    header, off = {}, 0
-    for i in range(n):
-        header[f"t.{i:04d}"] = {"dtype": "F32", "shape": [rows, 1024],
-                                "data_offsets": [off, off + tensor_bytes]}
-        off += tensor_bytes
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    block = np.random.default_rng(seed).standard_normal(tensor_bytes // 4,
-                                                        dtype=np.float32).tobytes()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text)
-        for _ in range(n):
-            f.write(block)
+def write_model(path: Path, total_bytes: int, tensor_bytes: int = 16 * MiB):
+    write_f32_model(path, total_bytes, tensor_bytes)
 
 
 def leftovers(folder: Path):

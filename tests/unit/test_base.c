@@ -28,24 +28,8 @@
 #include "base/io.h"
 #include "base/pool.h"
 
-static char g_dir[256];
-
-static int make_dir(void **state) {
-  (void)state;
-  snprintf(g_dir, sizeof g_dir, "/tmp/tp_test_base.XXXXXX");
-  return mkdtemp(g_dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state) {
-  char cmd[300];
-  (void)state;
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-  return system(cmd) == 0 ? 0 : -1;
-}
-
-static void path_in(char *out, size_t n, const char *name) {
-  snprintf(out, n, "%s/%s", g_dir, name);
-}
+#define UNIT_DIR_TAG "base"
+#include "unit_dir.h"
 
 static void write_file(const char *path, const void *data, size_t len) {
   FILE *f = fopen(path, "wb");
@@ -461,5 +445,5 @@ int main(void) {
       cmocka_unit_test(test_pool_cancel_from_tick),
       cmocka_unit_test(test_arena_and_strmap),
   };
-  return cmocka_run_group_tests(tests, make_dir, remove_dir);
+  return cmocka_run_group_tests(tests, unit_dir_setup, unit_dir_teardown);
 }

@@ -21,24 +21,8 @@
 
 #include "tensorport.h"
 
-static char g_dir[256];
-
-static int make_dir(void **state) {
-  (void)state;
-  snprintf(g_dir, sizeof g_dir, "/tmp/tp_test_convert.XXXXXX");
-  return mkdtemp(g_dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state) {
-  char cmd[300];
-  (void)state;
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-  return system(cmd) == 0 ? 0 : -1;
-}
-
-static void path_in(char *out, size_t n, const char *name) {
-  snprintf(out, n, "%s/%s", g_dir, name);
-}
+#define UNIT_DIR_TAG "convert"
+#include "unit_dir.h"
 
 static int dir_entries(void) {
   char cmd[400];
@@ -334,5 +318,5 @@ int main(void) {
       cmocka_unit_test(test_cancel_leaves_nothing),
       cmocka_unit_test(test_sharded_folder_output),
   };
-  return cmocka_run_group_tests(tests, make_dir, remove_dir);
+  return cmocka_run_group_tests(tests, unit_dir_setup, unit_dir_teardown);
 }

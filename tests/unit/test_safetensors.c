@@ -1000,7 +1000,8 @@ static void test_probe(void **state) {
 
 /* ---- folders --------------------------------------------------------------------------------- */
 
-static char g_dir[64];
+#define UNIT_DIR_TAG "st_hf"
+#include "unit_dir.h"
 
 static void put(const char *rel, const void *data, size_t len) {
   char p[512];
@@ -1021,18 +1022,6 @@ static void put_st(const char *rel, const char *json, size_t dlen) {
 
 static void put_text(const char *rel, const char *s) { put(rel, s, strlen(s)); }
 
-static int mk_dir(void **state) {
-  (void)state;
-  snprintf(g_dir, sizeof g_dir, "/tmp/tp_st_hfXXXXXX");
-  return mkdtemp(g_dir) ? 0 : -1;
-}
-
-static int rm_dir(void **state) {
-  char cmd[128];
-  (void)state;
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-  return system(cmd) == 0 ? 0 : -1;
-}
 
 #define SHARD1                                                              \
   "{\"__metadata__\":{\"format\":\"pt\"},"                                  \
@@ -1283,12 +1272,12 @@ int main(void) {
       cmocka_unit_test(test_reject_offsets),
       cmocka_unit_test(test_reject_sizes),
       cmocka_unit_test(test_probe),
-      cmocka_unit_test_setup_teardown(test_hf_sharded, mk_dir, rm_dir),
-      cmocka_unit_test_setup_teardown(test_hf_single_and_scan, mk_dir, rm_dir),
-      cmocka_unit_test_setup_teardown(test_hf_bad_index, mk_dir, rm_dir),
-      cmocka_unit_test_setup_teardown(test_hf_symlinks, mk_dir, rm_dir),
-      cmocka_unit_test_setup_teardown(test_hf_cache_layout, mk_dir, rm_dir),
-      cmocka_unit_test_setup_teardown(test_hf_layout, mk_dir, rm_dir),
+      cmocka_unit_test_setup_teardown(test_hf_sharded, unit_dir_setup, unit_dir_teardown),
+      cmocka_unit_test_setup_teardown(test_hf_single_and_scan, unit_dir_setup, unit_dir_teardown),
+      cmocka_unit_test_setup_teardown(test_hf_bad_index, unit_dir_setup, unit_dir_teardown),
+      cmocka_unit_test_setup_teardown(test_hf_symlinks, unit_dir_setup, unit_dir_teardown),
+      cmocka_unit_test_setup_teardown(test_hf_cache_layout, unit_dir_setup, unit_dir_teardown),
+      cmocka_unit_test_setup_teardown(test_hf_layout, unit_dir_setup, unit_dir_teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   while (g_nkeep) free(g_keep[--g_nkeep]);
