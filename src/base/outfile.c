@@ -328,21 +328,9 @@ tp_status tp_outfile_commit(tp_outfile *f) {
 
 tp_status tp_sync_parent_dir(const char *path) {
   char *dir = dir_of(path);
-  int dfd, r, e;
+  tp_status st;
   if (!dir) return TP_ENOMEM;
-  dfd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
-  if (dfd < 0) {
-    free(dir);
-    return TP_OK; /* nothing to sync through */
-  }
-  r = fsync(dfd);
-  e = errno;
-  close(dfd);
-  if (r != 0 && e != EINVAL && e != EBADF && e != ENOTSUP) {
-    tp_error_errno(TP_EIO, e, "%s: directory fsync failed", dir);
-    free(dir);
-    return TP_EIO;
-  }
+  st = sync_dir(dir);
   free(dir);
-  return TP_OK;
+  return st;
 }

@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <time.h>
 
 /* copy chunk: large enough for sequential throughput, small enough to keep
  * memory flat */
@@ -410,28 +409,22 @@ static tp_status apply_edits(const tp_meta_edits *e, tp_metastore *ms,
 /* ---- rewriting ----------------------------------------------------------------------- */
 
 /* Progress of one rewrite; the copy runs on the calling thread, which
- * reports at most every EDIT_TICK_MS. */
-#define EDIT_TICK_MS 100
+ * reports at most every EDIT_TICK_S seconds. */
+#define EDIT_TICK_S 0.1
 typedef struct edit_progress {
   tp_progress_fn fn;
   void *user;
   tp_progress pr;
-  double last_ms;
+  double last;
 } edit_progress;
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* Reports when due (or always with force); non-zero: cancelled. */
 static int report(edit_progress *ep, tp_phase phase, int force) {
   double t;
   if (!ep->fn) return 0;
-  t = now_ms();
-  if (!force && t - ep->last_ms < EDIT_TICK_MS) return 0;
-  ep->last_ms = t;
+  t = tp_now();
+  if (!force && t - ep->last < EDIT_TICK_S) return 0;
+  ep->last = t;
   ep->pr.phase = phase;
   return ep->fn(&ep->pr, ep->user);
 }

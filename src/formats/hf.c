@@ -562,23 +562,25 @@ static char *config_with_dtype(const char *text, size_t len, const char *dtype,
   return out;
 }
 
-/* Reads a small side file whole; NULL (without an error) when it cannot. */
-static char *slurp_small(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
+/* Reads a config file whole through the same input layer as the index;
+ * NULL when it cannot (the copy then goes verbatim, and the executor's read
+ * of the same file reports a real problem). */
+static char *read_config(const char *path, size_t *len) {
+  tp_infile *f = NULL;
+  uint64_t size;
   char *buf = NULL;
-  long n;
-  if (!f) return NULL;
-  if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n <= (16L << 20) &&
-      fseek(f, 0, SEEK_SET) == 0 && (buf = tp_malloc((size_t)n + 1)) != NULL) {
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+  if (tp_infile_open(&f, path, 0) != TP_OK) return NULL;
+  size = tp_infile_size(f);
+  if (size <= TP_ST_MAX_INDEX && (buf = tp_malloc((size_t)size + 1)) != NULL) {
+    if (tp_infile_read(f, 0, buf, (size_t)size) != TP_OK) {
       free(buf);
       buf = NULL;
     } else {
-      buf[n] = 0;
-      *len = (size_t)n;
+      buf[size] = 0;
+      *len = (size_t)size;
     }
   }
-  fclose(f);
+  tp_infile_close(f);
   return buf;
 }
 
@@ -608,7 +610,7 @@ static tp_status add_aux_copy(tp_plan *p, const hf_roots *r, const char *src,
   p->files[idx].is_aux = 1;
   if (!strcmp(name, "config.json") && dtype) {
     size_t tlen = 0, nlen = 0;
-    char *text = slurp_small(from, &tlen);
+    char *text = read_config(from, &tlen);
     char *edited = text ? config_with_dtype(text, tlen, dtype, &nlen) : NULL;
     free(text);
     if (edited) {
