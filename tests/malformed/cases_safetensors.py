@@ -194,6 +194,14 @@ CASES += [
           "model/" + S1: SHARD1, "model/" + S2: Symlink("../secret.safetensors"),
           "secret.safetensors": SHARD2}, 2,
          r"symbolic link leading outside the folder", input="model"),
+    # HF folder output copies additional_chat_templates/: a link to elsewhere
+    # must not be followed (inspect does not read that folder)
+    Case("hf_chat_templates_symlink",
+         {"model/model.safetensors": SHARD1,
+          "model/additional_chat_templates": Symlink("../elsewhere"),
+          "elsewhere/x.jinja": b"{{ secret }}"}, 2,
+         r"additional_chat_templates: not a folder \(a symbolic link\); refused",
+         input="model", commands=("convert",), output="folder/"),
     Case("hf_index_not_json", {"model/model.safetensors.index.json": b"{\"weight_map\":",
                                "model/" + S1: SHARD1}, 2,
          r"index: not valid JSON", input="model"),

@@ -38,6 +38,7 @@ class Case:
     expect_msg: str  # regular expression searched in stderr
     input: str | None = None  # relative path; default: the first key
     commands: tuple = field(default=("inspect", "convert"))
+    output: str | None = None  # convert's output name in out/; default by input kind
 
     def input_path(self) -> str:
         return self.input if self.input is not None else next(iter(self.files))

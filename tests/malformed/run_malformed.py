@@ -92,7 +92,7 @@ def run_one(exe: str, case: Case, command: str, keep: bool, verbose: bool) -> li
         inp = os.path.join(root, case.input_path())
         out_dir = os.path.join(root, "out")
         os.makedirs(out_dir)
-        out = os.path.join(out_dir, output_name(case.input_path()))
+        out = os.path.join(out_dir, case.output or output_name(case.input_path()))
         argv = [exe, command, inp] + ([out] if command == "convert" else [])
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
