@@ -5,6 +5,8 @@
 #   make demo       install what is missing, build, run the demo
 #   make test       install what is missing, build, run every test tier
 #   make test-neon  the SIMD kernel tests built for aarch64, run under qemu
+#   make test-latest  the interop tier against the newest test tools (a
+#                   report of what moved; not part of `make test`)
 #   make install    install (honours PREFIX and DESTDIR)
 #   make bench      run the side-by-side benchmarks (see bench/)
 
@@ -14,7 +16,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 VENV_PY := $(abspath $(BUILD))/venv/bin/python
 
-.PHONY: all build deps demo test test-unit test-asan test-fuzz test-interop test-neon \
+.PHONY: all build deps demo test test-unit test-asan test-fuzz test-interop test-neon test-latest \
         install uninstall bench clean
 
 all: build
@@ -71,6 +73,17 @@ test-interop:
 	@TENSORPORT=$(abspath $(BUILD))/tensorport TP_TESTTOOL=$(abspath $(BUILD))/tp-testtool \
 	  LLAMA_CPP_DIR=$(abspath $(BUILD))/llama.cpp \
 	  $(VENV_PY) -m pytest -q tests/interop tests/system
+
+# the interop tier against the newest release of every Python test package
+# and of llama-cpp-python, in build/venv-latest and build/llama.cpp-latest;
+# writes build/test-latest-report.md (tests/requirements.txt: moving a pin)
+test-latest:
+	@BUILD=$(BUILD) scripts/setup.sh latest
+	@$(MAKE) --no-print-directory build
+	@TENSORPORT=$(abspath $(BUILD))/tensorport TP_TESTTOOL=$(abspath $(BUILD))/tp-testtool \
+	  $(abspath $(BUILD))/venv-latest/bin/python scripts/test_latest.py --build $(abspath $(BUILD)) \
+	  --llama-dir $(abspath $(BUILD))/llama.cpp-latest \
+	  --llama-version "$$(ls -A $(BUILD)/llama.cpp-latest | sed -n 's/^\.built-//p' | head -1)"
 
 install: build
 	@DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)

@@ -5,10 +5,16 @@
 #   scripts/setup.sh test-deps  + the aarch64 cross compiler and qemu-user
 #                             for `make test-neon` (not needed by `make demo`)
 #   scripts/setup.sh python   + a virtual environment in $BUILD/venv with the
-#                             Python tools the interoperability tests use
+#                             Python tools the interoperability tests use, at
+#                             the exact versions of tests/requirements.txt and
+#                             tests/constraints.txt
 #   scripts/setup.sh llama    + llama.cpp's reference tools, built from the
 #                             llama-cpp-python source package (never committed)
 #   scripts/setup.sh all      everything above (what `make test` runs)
+#   scripts/setup.sh latest   the newest release of every Python test package
+#                             in $BUILD/venv-latest and llama.cpp from the newest
+#                             llama-cpp-python in $BUILD/llama.cpp-latest (for
+#                             `make test-latest`; never part of `make test`)
 #
 # Each step is skipped when already done, so running it again is cheap.
 set -euo pipefail
@@ -50,9 +56,17 @@ python_bin() {
   command -v python3
 }
 
+# install_python VENV [latest]: the pinned set, or with "latest" the newest
+# release of every package named in requirements.txt (no constraints).
 install_python() {
-  local venv="$BUILD/venv" req=tests/requirements.txt stamp
-  stamp="$venv/.requirements-$(sha256sum "$req" | cut -c1-16)"
+  local venv=${1:-$BUILD/venv} latest=${2:-} req=tests/requirements.txt
+  local con=tests/constraints.txt stamp
+  if [ -n "$latest" ]; then
+    # a day stamp: the newest versions are looked up again once a day
+    stamp="$venv/.latest-$(date +%Y%m%d)"
+  else
+    stamp="$venv/.requirements-$(cat "$req" "$con" | sha256sum | cut -c1-16)"
+  fi
   if [ -f "$stamp" ]; then
     return 0
   fi
@@ -61,10 +75,16 @@ install_python() {
     log "creating virtual environment $venv"
     "$(python_bin)" -m venv "$venv"
   fi
-  log "installing Python test packages into $venv (torch, transformers, gguf, ...)"
   "$venv/bin/python" -m pip install -q --upgrade pip
-  "$venv/bin/python" -m pip install -q -r "$req"
-  rm -f "$venv"/.requirements-*
+  if [ -n "$latest" ]; then
+    log "installing the newest Python test packages into $venv"
+    sed -e 's/#.*//' -e 's/[=<>!~].*//' -e '/^[[:space:]]*$/d' "$req" \
+      | xargs "$venv/bin/python" -m pip install -q --upgrade
+  else
+    log "installing Python test packages into $venv (torch, transformers, gguf, ...)"
+    "$venv/bin/python" -m pip install -q -r "$req" -c "$con"
+  fi
+  rm -f "$venv"/.requirements-* "$venv"/.latest-*
   touch "$stamp"
 }
 
@@ -72,21 +92,23 @@ install_python() {
 # on PyPI (the only registry this project may use); only libllama, ggml and
 # our small driver programs are built.
 LLAMA_CPP_PY_VERSION=0.3.36
+# install_llama [DIR VERSION VENV]: defaults are the pinned build.
 install_llama() {
-  local dir="$BUILD/llama.cpp" src stamp
-  stamp="$dir/.built-$LLAMA_CPP_PY_VERSION"
+  local dir=${1:-$BUILD/llama.cpp} ver=${2:-$LLAMA_CPP_PY_VERSION} venv=${3:-$BUILD/venv}
+  local src stamp
+  stamp="$dir/.built-$ver"
   if [ -f "$stamp" ]; then
     return 0
   fi
-  install_python
+  [ -n "${3:-}" ] || install_python
   mkdir -p "$dir"
   if [ ! -d "$dir/src" ]; then
-    log "fetching llama-cpp-python $LLAMA_CPP_PY_VERSION source package"
-    "$BUILD/venv/bin/python" -m pip download -q --no-deps --no-binary :all: \
-      -d "$dir/dl" "llama-cpp-python==$LLAMA_CPP_PY_VERSION"
-    tar -xzf "$dir/dl/llama_cpp_python-$LLAMA_CPP_PY_VERSION.tar.gz" -C "$dir"
-    mv "$dir/llama_cpp_python-$LLAMA_CPP_PY_VERSION/vendor/llama.cpp" "$dir/src"
-    rm -rf "$dir/dl" "$dir/llama_cpp_python-$LLAMA_CPP_PY_VERSION"
+    log "fetching llama-cpp-python $ver source package"
+    "$venv/bin/python" -m pip download -q --no-deps --no-binary :all: \
+      -d "$dir/dl" "llama-cpp-python==$ver"
+    tar -xzf "$dir/dl/llama_cpp_python-$ver.tar.gz" -C "$dir"
+    mv "$dir/llama_cpp_python-$ver/vendor/llama.cpp" "$dir/src"
+    rm -rf "$dir/dl" "$dir/llama_cpp_python-$ver"
   fi
   src="$dir/src"
   log "building llama.cpp (libllama, llama-quantize, llama-gguf-split); this takes a few minutes"
@@ -103,11 +125,24 @@ install_llama() {
   touch "$stamp"
 }
 
+# The newest llama-cpp-python release on the package index.
+latest_llama_version() {
+  "$BUILD/venv-latest/bin/python" -m pip index versions llama-cpp-python 2>/dev/null \
+    | sed -n 's/^llama-cpp-python (\([^)]*\)).*/\1/p'
+}
+
 case "$mode" in
   deps) install_deb ;;
   test-deps) install_deb "${TEST_DEB_PKGS[@]}" ;;
   python) install_deb; install_python ;;
   llama) install_deb; install_python; install_llama ;;
   all) install_deb "${TEST_DEB_PKGS[@]}"; install_python; install_llama ;;
-  *) echo "usage: $0 [deps|test-deps|python|llama|all]" >&2; exit 2 ;;
+  latest)
+    install_deb
+    install_python "$BUILD/venv-latest" latest
+    v=$(latest_llama_version)
+    [ -n "$v" ] || { log "cannot tell the newest llama-cpp-python version"; exit 1; }
+    install_llama "$BUILD/llama.cpp-latest" "$v" "$BUILD/venv-latest"
+    ;;
+  *) echo "usage: $0 [deps|test-deps|python|llama|all|latest]" >&2; exit 2 ;;
 esac
