@@ -234,20 +234,19 @@ static inline uint64_t overflow_code(const tp_ffmt *f, int neg) {
   }
 }
 
-/* ml_dtypes' float8_e8m0fnu: ties round up (away from zero) in the normal
- * binary32 range; below 2^-126, where ml_dtypes works on the subnormal
- * binary32 pattern, everything above 2^-127 gives 2^-126. Zero, negatives,
- * infinity, NaN and overflow give the NaN 0xFF. */
+/* ml_dtypes' float8_e8m0fnu (0.7): the nearest power of two by value, ties
+ * rounding up (away from zero), the same rule below 2^-126 as above: values
+ * from 1.5 * 2^-127 give 2^-126, smaller ones 2^-127, the smallest code.
+ * Zero, negatives, infinity, NaN and overflow give the NaN 0xFF. (torch and
+ * ml_dtypes 0.6 differ below 2^-126 and on zero and negatives:
+ * docs/formats/dtypes.md §5.) */
 static uint64_t encode_e8m0(const tp_xval *v) {
   int code;
   if (v->cls != XV_FINITE || v->neg) return 0xFF;
-  if (v->exp >= -126) {
-    if (v->exp > 127) return 0xFF;
-    code = v->exp + 127 + (int)((v->sig >> 62) & 1);
-    return code >= 0xFF ? 0xFF : (uint64_t)code;
-  }
-  if (v->exp == -127 && v->sig != (UINT64_C(1) << 63)) return 1;
-  return 0;
+  if (v->exp < -127) return 0;
+  if (v->exp > 127) return 0xFF;
+  code = v->exp + 127 + (int)((v->sig >> 62) & 1);
+  return code >= 0xFF ? 0xFF : (uint64_t)code;
 }
 
 static uint64_t encode_float(tp_type dst, tp_type src, const tp_xval *v) {
@@ -686,7 +685,7 @@ static inline uint32_t f32_to_small(const tp_ffmt *f, tp_type dst,
 static inline uint32_t f32_to_e8m0(uint32_t u) {
   uint32_t e = (u >> 23) & 0xFF, frac = u & 0x7FFFFF, code;
   if ((u >> 31) || e == 0xFF || (u & 0x7FFFFFFF) == 0) return 0xFF;
-  if (e == 0) return frac > 0x400000 ? 1 : 0;
+  if (e == 0) return frac >= 0x600000 ? 1 : 0; /* 1.5 * 2^-127 */
   code = e + ((u >> 22) & 1);
   return code >= 0xFF ? 0xFF : code;
 }

@@ -282,7 +282,12 @@ static void test_e8m0_corners(void **state) {
       {TP_TYPE_F8_E8M0, 1.5 * P2(127), 0xFF}, /* overflow: NaN */
       {TP_TYPE_F8_E8M0, P2(-126), 0x01},
       {TP_TYPE_F8_E8M0, P2(-127), 0x00},
-      {TP_TYPE_F8_E8M0, 1.2 * P2(-127), 0x01}, /* ml_dtypes below 2^-126 */
+      /* below 2^-126 the same rule by value (ml_dtypes 0.7) */
+      {TP_TYPE_F8_E8M0, 1.2 * P2(-127), 0x00},
+      {TP_TYPE_F8_E8M0, 1.5 * P2(-127) - P2(-170), 0x00},
+      {TP_TYPE_F8_E8M0, 1.5 * P2(-127), 0x01}, /* the tie rounds up */
+      {TP_TYPE_F8_E8M0, 1.7 * P2(-127), 0x01},
+      {TP_TYPE_F8_E8M0, P2(-127) - P2(-180), 0x00},
       {TP_TYPE_F8_E8M0, P2(-130), 0x00},
       {TP_TYPE_F8_E8M0, 1e-300, 0x00},
       {TP_TYPE_F8_E8M0, 0.0, 0xFF}, /* no zero */
@@ -292,6 +297,14 @@ static void test_e8m0_corners(void **state) {
       {TP_TYPE_F8_E8M0, NAN, 0xFF},
   };
   run_corners(c, TP_ARRAY_LEN(c));
+  /* binary32 subnormals (the direct loop): 0x600000 is 1.5 * 2^-127 */
+  assert_int_equal(cv(TP_TYPE_F8_E8M0, TP_TYPE_F32, 0x00000001), 0x00);
+  assert_int_equal(cv(TP_TYPE_F8_E8M0, TP_TYPE_F32, 0x00400001), 0x00);
+  assert_int_equal(cv(TP_TYPE_F8_E8M0, TP_TYPE_F32, 0x005FFFFF), 0x00);
+  assert_int_equal(cv(TP_TYPE_F8_E8M0, TP_TYPE_F32, 0x00600000), 0x01);
+  assert_int_equal(cv(TP_TYPE_F8_E8M0, TP_TYPE_F32, 0x007FFFFF), 0x01);
+  assert_int_equal(cv(TP_TYPE_F8_E8M0, TP_TYPE_BF16, 0x005F), 0x00);
+  assert_int_equal(cv(TP_TYPE_F8_E8M0, TP_TYPE_BF16, 0x0060), 0x01);
   /* decoding: code 0 is 2^-127, 0xFF is NaN */
   assert_int_equal(cv(TP_TYPE_F32, TP_TYPE_F8_E8M0, 0x00), 0x00400000);
   assert_int_equal(cv(TP_TYPE_F32, TP_TYPE_F8_E8M0, 0xFE), 0x7F000000);
