@@ -183,10 +183,23 @@ char *tp_asprintf(const char *fmt, ...) TP_PRINTF(1, 2);
 /* Grows a dynamic array so that it can hold need elements. */
 tp_status tp_grow(void **arr, size_t *cap, size_t need, size_t elem_size);
 
-/* Renders up to max bytes of s for a message: printable ASCII kept, other
- * bytes as \xHH, quotes escaped; longer names are cut with "...". Writes at
- * most out_len bytes including the NUL. */
+/* Renders up to 200 bytes of s (a name or key from a file) for a message:
+ * printable ASCII and valid UTF-8 text kept, quotes and backslashes escaped,
+ * control characters (C0, DEL, C1) as \xHH or \u00HH and every byte of an
+ * invalid UTF-8 sequence as \xHH; longer names are cut with "..." at a
+ * character boundary. Writes at most out_len bytes including the NUL. */
 void tp_quote_for_message(char *out, size_t out_len, const char *s, size_t len);
+
+/* ---- UTF-8 (utf8.c) ------------------------------------------------------ */
+
+/* Decodes one code point at s[0..len) (len >= 1); returns its byte length,
+ * or 0 when the sequence is invalid (overlong, surrogate, > U+10FFFF,
+ * truncated). */
+size_t tp_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
+/* Returns true when s is valid UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF). On false, *bad_off (if non-NULL) gets
+ * the offset of the first offending byte. */
+bool tp_utf8_valid(const char *s, size_t len, size_t *bad_off);
 
 /* ---- cancellation -------------------------------------------------------- */
 

@@ -161,33 +161,41 @@ tp_status tp_grow(void **arr, size_t *cap, size_t need, size_t elem_size) {
 }
 
 void tp_quote_for_message(char *out, size_t out_len, const char *s, size_t len) {
-  size_t o = 0, i;
+  const unsigned char *p = (const unsigned char *)s;
+  size_t o = 0, i = 0;
   const size_t max_in = 200;
   if (!out_len) return;
-  for (i = 0; i < len && i < max_in; i++) {
-    unsigned char c = (unsigned char)s[i];
+  while (i < len && i < max_in) {
     char tmp[8];
-    size_t tl;
-    if (c == '"' || c == '\\') {
-      tmp[0] = '\\';
-      tmp[1] = (char)c;
-      tl = 2;
-    } else if (c >= 0x20 && c < 0x7f) {
-      tmp[0] = (char)c;
-      tl = 1;
-    } else if (c >= 0x80) {
-      /* keep UTF-8 text readable; the terminal decides */
-      tmp[0] = (char)c;
-      tl = 1;
-    } else {
-      snprintf(tmp, sizeof tmp, "\\x%02x", c);
+    size_t tl, n;
+    uint32_t cp = p[i];
+    n = cp < 0x80 ? 1 : tp_utf8_decode(p + i, len - i, &cp);
+    if (n == 0) {
+      /* a byte of no valid sequence: shown, never passed to the terminal */
+      snprintf(tmp, sizeof tmp, "\\x%02x", p[i]);
       tl = 4;
+      n = 1;
+    } else if (cp == '"' || cp == '\\') {
+      tmp[0] = '\\';
+      tmp[1] = (char)cp;
+      tl = 2;
+    } else if (cp < 0x20 || cp == 0x7F) {
+      snprintf(tmp, sizeof tmp, "\\x%02x", (unsigned)cp);
+      tl = 4;
+    } else if (cp >= 0x80 && cp < 0xA0) {
+      /* C1 controls: some terminals act on them */
+      snprintf(tmp, sizeof tmp, "\\u%04x", (unsigned)cp);
+      tl = 6;
+    } else {
+      memcpy(tmp, p + i, n);
+      tl = n;
     }
     if (o + tl + 4 >= out_len) break;
     memcpy(out + o, tmp, tl);
     o += tl;
+    i += n;
   }
-  if (i < len && o + 4 < out_len) {
+  if (i < len && o + 4 <= out_len) {
     memcpy(out + o, "...", 3);
     o += 3;
   }

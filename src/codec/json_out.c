@@ -106,65 +106,6 @@ char *tp_textbuf_steal(tp_textbuf *b, size_t *len) {
   return p;
 }
 
-/* ---- UTF-8 ----------------------------------------------------------------------- */
-
-/* Decodes one code point at s[0..len); returns its byte length, or 0 when the
- * sequence is invalid (overlong, surrogate, > U+10FFFF, truncated). */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp) {
-  unsigned char c = s[0];
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  }
-  if (c >= 0xC2 && c <= 0xDF) {
-    if (len < 2 || (s[1] & 0xC0) != 0x80) return 0;
-    *cp = ((uint32_t)(c & 0x1F) << 6) | (s[1] & 0x3F);
-    return 2;
-  }
-  if (c >= 0xE0 && c <= 0xEF) {
-    uint32_t v;
-    if (len < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
-    v = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) |
-        (s[2] & 0x3F);
-    if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-    *cp = v;
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    uint32_t v;
-    if (len < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-        (s[3] & 0xC0) != 0x80)
-      return 0;
-    v = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
-        ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
-    if (v < 0x10000 || v > 0x10FFFF) return 0;
-    *cp = v;
-    return 4;
-  }
-  return 0;
-}
-
-bool tp_utf8_valid(const char *s, size_t len, size_t *bad_off) {
-  const unsigned char *p = (const unsigned char *)s;
-  size_t i = 0;
-  while (i < len) {
-    uint32_t cp;
-    size_t n;
-    /* ASCII runs are the common case in headers */
-    if (p[i] < 0x80) {
-      i++;
-      continue;
-    }
-    n = utf8_decode(p + i, len - i, &cp);
-    if (!n) {
-      if (bad_off) *bad_off = i;
-      return false;
-    }
-    i += n;
-  }
-  return true;
-}
-
 /* ---- string escaping --------------------------------------------------------------- */
 
 static const char g_hex[] = "0123456789abcdef";
@@ -218,7 +159,7 @@ void tp_json_put_string(tp_textbuf *b, const char *s, size_t len,
     } else {
       /* non-ASCII in the ASCII dialect: one code point as \u escapes */
       uint32_t cp;
-      size_t n = utf8_decode(p + i, len - i, &cp);
+      size_t n = tp_utf8_decode(p + i, len - i, &cp);
       if (!n) {
         cp = 0xFFFD;
         n = 1;

@@ -48,10 +48,6 @@ enum {
 void tp_json_put_string(tp_textbuf *b, const char *s, size_t len,
                         unsigned dialect);
 
-/* Returns true when s is valid UTF-8 (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF). On false, *bad_off (if non-NULL) gets
- * the offset of the first offending byte. */
-bool tp_utf8_valid(const char *s, size_t len, size_t *bad_off);
 
 /* ---- streaming writer ---------------------------------------------------- */
 

@@ -95,7 +95,11 @@ static tp_status diff_job_run(void *arg, size_t i, unsigned w) {
     st = tp_convert_elements(TP_TYPE_F64, c->fa[w], ta->type, c->ba[w], (size_t)j->n);
     if (st == TP_OK)
       st = tp_convert_elements(TP_TYPE_F64, c->fb[w], tb->type, c->bb[w], (size_t)j->n);
-    if (st != TP_OK) return tp_error_prefix("diff: tensor \"%s\"", ta->name);
+    if (st != TP_OK) {
+      char q[256];
+      tp_quote_for_message(q, sizeof q, ta->name, ta->name_len);
+      return tp_error_prefix("diff: tensor \"%s\"", q);
+    }
     tp_stats_add(&acc, c->fa[w], c->fb[w], (size_t)j->n);
   }
   pthread_mutex_lock(&c->lock);

@@ -325,4 +325,13 @@ CASES = [
          {"m-00001-of-00002.gguf": split_part(0, 2, W16, 2),
           "m-00002-of-00002.gguf": split_part(1, 2, (("v", (4,), F32, 16),), 2)},
          0, ""),
+    # ---- names from the file in messages (issue 7, point 9) ---------------
+    # GGUF names are bytes; SafeTensors needs UTF-8. The refusal quotes the
+    # name with the invalid byte, the escape sequence and the C1 control
+    # shown, never sent to the terminal (the runner checks stderr for every
+    # case).
+    Case("gguf_name_not_utf8_to_safetensors",
+         {M: model(((b"w\xff\x1b[31m\xc2\x9b", (4,), F32, 16),))}, 2,
+         r'tensor "w\\xff\\x1b\[31m\\u009b": name is not valid UTF-8',
+         commands=("convert",), output="out.safetensors"),
 ]

@@ -12,7 +12,8 @@ folder receives the case's files, then the runner executes
 
 and checks: the exit status equals expect_exit; stderr matches expect_msg
 (re.search); the process was not killed by a signal and printed no
-sanitizer report; it finished within the time limit; for a failing case the
+sanitizer report; stderr is valid UTF-8 without control bytes (names
+from files are escaped); it finished within the time limit; for a failing case the
 output does not exist afterwards, for expect_exit 0 it does (and is then
 removed); no temporary file (".*.tmp.*") remains in the output folder.
 Prints one line per failure and a summary; exits 1 when anything failed.
@@ -36,6 +37,8 @@ from common import Case, Sparse, Symlink  # noqa: E402
 
 TIME_LIMIT = 10.0  # seconds; ASan builds are slow
 TMP_RE = re.compile(r"^\..*\.tmp\..*")
+# C0 controls but tab and newline, DEL, and the C1 controls
+RAW_BYTES_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
 SANITIZER_RE = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:|"
                           r"UndefinedBehaviorSanitizer")
 
@@ -114,6 +117,9 @@ def run_one(exe: str, case: Case, command: str, keep: bool, verbose: bool) -> li
             problems.append(f"killed by signal {name}")
         elif r.returncode != case.expect_exit:
             problems.append(f"exit {r.returncode}, expected {case.expect_exit}")
+        if RAW_BYTES_RE.search(stderr) or "\ufffd" in stderr:
+            problems.append("stderr carries raw control bytes or invalid UTF-8 "
+                            "(names from files must be escaped)")
         if SANITIZER_RE.search(stderr):
             problems.append("sanitizer report on stderr")
         if case.expect_msg and not re.search(case.expect_msg, stderr):

@@ -94,6 +94,25 @@ static void test_quote_for_message(void **state) {
   tp_quote_for_message(out, sizeof out, big, sizeof big);
   assert_true(strlen(out) < sizeof out);
   assert_non_null(strstr(out, "..."));
+  /* valid UTF-8 stays text; invalid bytes, DEL and C1 controls are shown */
+  tp_quote_for_message(out, sizeof out, "\xc3\xa9t\xc3\xa9", 5);
+  assert_string_equal(out, "\xc3\xa9t\xc3\xa9");
+  tp_quote_for_message(out, sizeof out, "a\xff\xc3(\xed\xa0\x80z", 8);
+  assert_string_equal(out, "a\\xff\\xc3(\\xed\\xa0\\x80z");
+  tp_quote_for_message(out, sizeof out, "\x7f\xc2\x9b[2J", 6);
+  assert_string_equal(out, "\\x7f\\u009b[2J");
+  /* a cut never splits a character */
+  {
+    char many[300];
+    size_t i;
+    for (i = 0; i + 1 < sizeof many; i += 2) {
+      many[i] = (char)0xc3;
+      many[i + 1] = (char)0xa9;
+    }
+    tp_quote_for_message(out, sizeof out, many, sizeof many);
+    assert_true(tp_utf8_valid(out, strlen(out), NULL));
+    assert_non_null(strstr(out, "..."));
+  }
 }
 
 /* ---- arithmetic and byte order --------------------------------------------------- */
