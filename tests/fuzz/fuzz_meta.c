@@ -12,7 +12,10 @@
  *  1. tp_gguf_meta_from_safetensors either fails with a message or gives a
  *     store M; M -> SafeTensors -> GGUF then gives M back (same keys, types
  *     and values).
- *  2. With edits: M is rendered into a small GGUF file and the entries into
+ *  2. The tensor order entry (gguf.tensor_order) either fails to decode
+ *     with a message or gives a list of names that encodes and decodes to
+ *     the same list.
+ *  3. With edits: M is rendered into a small GGUF file and the entries into
  *     a small SafeTensors file (in one temporary folder per process); the
  *     edits are applied with tp_meta_edit_file. On success the output must
  *     open again with the edited keys present or absent as the edits say; on
@@ -59,6 +62,44 @@ static void round_trip(const tp_metastore *m) {
   }
   tp_meta_free(&s);
   tp_meta_free(&back);
+}
+
+/* Oracle 2: a decoded tensor order encodes and decodes to itself. */
+static void order_round_trip(const tp_metastore *s) {
+  tp_arena a;
+  tp_string *names, *again;
+  tp_tensor *t;
+  tp_metastore enc;
+  size_t n, n2, i;
+  bool present;
+  tp_arena_init(&a);
+  if (tp_gguf_tensor_order_from_safetensors(s, &a, &names, &n, &present) != TP_OK) {
+    check(tp_last_error()[0] != 0);
+    tp_arena_free(&a);
+    return;
+  }
+  if (!present) {
+    tp_arena_free(&a);
+    return;
+  }
+  t = calloc(n ? n : 1, sizeof *t);
+  check(t != NULL);
+  for (i = 0; i < n; i++) {
+    t[i].name = (char *)names[i].data;
+    t[i].name_len = names[i].len;
+  }
+  tp_meta_init(&enc);
+  check(tp_gguf_tensor_order_to_safetensors(t, n, &enc) == TP_OK);
+  check(tp_gguf_st_from_gguf(&enc));
+  check(tp_gguf_tensor_order_from_safetensors(&enc, &a, &again, &n2, &present) ==
+        TP_OK);
+  check(present && n2 == n);
+  for (i = 0; i < n; i++)
+    check(again[i].len == names[i].len &&
+          !memcmp(again[i].data, names[i].data, names[i].len));
+  tp_meta_free(&enc);
+  free(t);
+  tp_arena_free(&a);
 }
 
 typedef struct edit_rec {
@@ -232,6 +273,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       check(tp_meta_set(&s, line, kl, &v, 1) == TP_OK);
     }
   }
+  order_round_trip(&s);
   st = tp_gguf_meta_from_safetensors(&s, &m);
   if (st == TP_OK) {
     round_trip(&m);

@@ -321,9 +321,81 @@ def test_gguf_safetensors_gguf_round_trip(tmp_path):
     assert json.loads(md["gguf:a.str"])["value"] == ["a", "", "ünï"]
     convert(st, back)
     assert kv_list(back) == kv_list(src)
-    want = {t[0]: t[1:4] for t in tensor_list(src)}
-    got = {t[0]: t[1:4] for t in tensor_list(back)}
-    assert got == want
+    # tensors come back in the GGUF order (not sorted), so the whole file is
+    # the original byte for byte
+    assert [t[0] for t in tensor_list(back)] == [t[0] for t in tensor_list(src)]
+    assert read(back) == read(src)
+
+
+def test_round_trip_byte_identical_with_alignment_and_unit_extents(tmp_path):
+    """GGUF -> SafeTensors -> GGUF gives the file back byte for byte: tensors
+    in reverse name order, F32/F16/BF16/F64 and integer tensors, trailing
+    1-extents (gguf-py keeps the NumPy rank), general.alignment 64 and an
+    honest general.file_type among KVs of several types."""
+    src, st, back = tmp_path / "a.gguf", tmp_path / "a.safetensors", tmp_path / "b.gguf"
+    rng = np.random.default_rng(5)
+    w = GGUFWriter(src, "testarch")
+    w.add_custom_alignment(64)
+    w.add_file_type(0)
+    w.add_key_value("z.u16", 7, VT.UINT16)
+    w.add_key_value("a.f64", -0.0, VT.FLOAT64)
+    w.add_key_value("m.strs", ["x", "ÿ"], VT.ARRAY, sub_type=VT.STRING)
+    w.add_key_value("b.bool", False, VT.BOOL)
+    data = [
+        ("z.weight", rng.standard_normal((1, 8)).astype(np.float32), None),
+        ("y.weight", rng.standard_normal((3, 1, 5)).astype(np.float32), None),
+        ("x.bias", rng.standard_normal((1, 1, 4)).astype(np.float16), None),
+        ("w.bf16", (rng.standard_normal((1, 6)).astype(np.float32).view(np.uint32) >> 16)
+         .astype(np.uint16), QT.BF16),
+        ("v.f64", rng.standard_normal((2, 2)).astype(np.float64), None),
+        ("u.i32", np.arange(-3, 3, dtype=np.int32).reshape(1, 6), None),
+        ("t.i8", np.arange(5, dtype=np.int8), None),
+        ("s.weight", rng.standard_normal((4,)).astype(np.float32), None),
+        ("blk.10.w", rng.standard_normal((2, 3)).astype(np.float32), None),
+        ("blk.2.w", rng.standard_normal((2, 3)).astype(np.float32), None),
+    ]
+    for name, arr, raw in data:
+        w.add_tensor(name, arr, raw_dtype=raw)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    assert GGUFReader(src).alignment == 64
+    convert(src, st)
+    convert(st, back)
+    assert [t[:3] for t in tensor_list(back)] == [t[:3] for t in tensor_list(src)]
+    assert kv_list(back) == kv_list(src)
+    assert read(back) == read(src)
+
+
+def test_round_trip_order_falls_back_when_tensors_differ(tmp_path):
+    """The recorded order applies only when it lists exactly the tensors of
+    the file: with one tensor removed the conversion still works, in the
+    order of the SafeTensors file."""
+    from safetensors.numpy import load_file, save_file
+    from safetensors import safe_open
+    src, st, st2, back = (tmp_path / n for n in ("a.gguf", "a.safetensors",
+                                                  "b.safetensors", "b.gguf"))
+    w = GGUFWriter(src, "testarch")
+    for i, name in enumerate(["c", "a", "d", "b"]):
+        w.add_tensor(name, np.full((2, 3), i, np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    convert(src, st)
+    with safe_open(st, "np") as f:
+        md = f.metadata()
+    assert json.loads(md["gguf.tensor_order"]) == ["c", "a", "d", "b"]
+    tensors_ = load_file(st)
+    del tensors_["a"]
+    save_file(tensors_, st2, metadata=md)
+    convert(st2, back)
+    names = [t[0] for t in tensor_list(back)]
+    assert sorted(names) == sorted(n for n in tensors_)
+    with safe_open(st2, "np") as f:
+        assert names == list(f.keys())
+    assert kv_list(back) == kv_list(src)
 
 
 def test_safetensors_metadata_kept_under_namespace(tmp_path):

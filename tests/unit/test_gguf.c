@@ -920,6 +920,98 @@ static void test_meta_defaults(void **state) {
   tp_meta_free(&ms);
 }
 
+/* Plans (to a path that does not exist) of a SafeTensors model with
+ * tensors b, a, c whose metadata records the GGUF order `order`; returns
+ * the planned names joined ("cab"), or the status when planning fails. */
+static tp_status order_of(const char *order, char *names) {
+  tp_model *m;
+  tp_plan *p = NULL;
+  tp_convert_options o = TP_CONVERT_OPTIONS_INIT;
+  static const char *const src[] = {"b", "a", "c"};
+  static const char kv[] = "{\"index\":0,\"type\":\"UINT8\",\"value\":1}";
+  const uint64_t shape[1] = {2};
+  tp_status st;
+  size_t i;
+  assert_int_equal(tp_model_new(&m, TP_FORMAT_SAFETENSORS, "mem.safetensors"), TP_OK);
+  for (i = 0; i < 3; i++)
+    assert_int_equal(tp_model_add_tensor(m, src[i], 1, TP_TYPE_F32, 1, shape, 0,
+                                         0, NULL),
+                     TP_OK);
+  assert_int_equal(tp_meta_set_str(&m->meta, "gguf:x", kv, strlen(kv)), TP_OK);
+  if (order)
+    assert_int_equal(tp_meta_set_str(&m->meta, TP_GGUF_ST_ORDER_KEY, order,
+                                     strlen(order)),
+                     TP_OK);
+  st = tp_plan_create(&p, m, "/nonexistent-tp-gguf-test/out.gguf", &o);
+  if (st == TP_OK) {
+    for (i = 0; i < p->n; i++) names[i] = p->entries[i].name[0];
+    names[p->n] = 0;
+    /* the order entry is no GGUF KV */
+    assert_int_equal(p->meta.n, 1);
+    assert_string_equal(p->meta.items[0].key, "x");
+  }
+  tp_plan_free(p);
+  tp_model_free(m);
+  return st;
+}
+
+/* GGUF -> SafeTensors records the tensor order; SafeTensors -> GGUF puts the
+ * tensors back in it when it lists exactly the file's tensors. */
+static void test_tensor_order(void **state) {
+  tp_tensor t[3];
+  tp_metastore st;
+  tp_arena a;
+  tp_string *names;
+  size_t n;
+  bool present;
+  char got[8];
+  (void)state;
+  memset(t, 0, sizeof t);
+  t[0].name = "z.w";
+  t[0].name_len = 3;
+  t[1].name = "q\"\xff";
+  t[1].name_len = 3;
+  t[2].name = "a";
+  t[2].name_len = 1;
+  tp_meta_init(&st);
+  tp_arena_init(&a);
+  assert_int_equal(tp_gguf_tensor_order_to_safetensors(t, 3, &st), TP_OK);
+  assert_int_equal(st.n, 1);
+  assert_string_equal(st.items[0].key, "gguf.tensor_order");
+  assert_string_equal(st.items[0].val.v.s.data,
+                      "[\"z.w\",{\"hex\":\"7122ff\"},\"a\"]");
+  assert_true(tp_gguf_st_from_gguf(&st));
+  assert_int_equal(tp_gguf_tensor_order_from_safetensors(&st, &a, &names, &n,
+                                                         &present),
+                   TP_OK);
+  assert_true(present);
+  assert_int_equal(n, 3);
+  assert_int_equal(names[1].len, 3);
+  assert_memory_equal(names[1].data, "q\"\xff", 3);
+  assert_memory_equal(names[2].data, "a", 1);
+  tp_meta_free(&st);
+  tp_arena_free(&a);
+
+  assert_int_equal(order_of("[\"c\",\"a\",\"b\"]", got), TP_OK);
+  assert_string_equal(got, "cab");
+  /* anything but exactly the file's tensors: the source order */
+  assert_int_equal(order_of(NULL, got), TP_OK);
+  assert_string_equal(got, "bac");
+  assert_int_equal(order_of("[\"c\",\"a\"]", got), TP_OK);
+  assert_string_equal(got, "bac");
+  assert_int_equal(order_of("[\"c\",\"a\",\"x\"]", got), TP_OK);
+  assert_string_equal(got, "bac");
+  assert_int_equal(order_of("[\"c\",\"a\",\"a\"]", got), TP_OK);
+  assert_string_equal(got, "bac");
+  assert_int_equal(order_of("[\"c\",\"a\",\"b\",\"d\"]", got), TP_OK);
+  assert_string_equal(got, "bac");
+  /* a malformed entry is an error naming it */
+  assert_int_equal(order_of("{\"c\":1}", got), TP_EFORMAT);
+  assert_non_null(strstr(tp_last_error(), "gguf.tensor_order"));
+  assert_int_equal(order_of("[\"c\",2,\"b\"]", got), TP_EFORMAT);
+  assert_non_null(strstr(tp_last_error(), "element 1"));
+}
+
 static void test_swap_blocks(void **state) {
   uint8_t q4k[288], q6k[210], orig[288];
   size_t i;
@@ -1102,6 +1194,7 @@ int main(void) {
       cmocka_unit_test(test_meta_safetensors_round_trip),
       cmocka_unit_test(test_meta_plain_order),
       cmocka_unit_test(test_meta_defaults),
+      cmocka_unit_test(test_tensor_order),
       cmocka_unit_test(test_swap_blocks),
       cmocka_unit_test(test_meta_edit_gguf),
   };
