@@ -575,6 +575,50 @@ def test_meta_edit(tmp_path, llama_loader):
     assert read(src) == data
 
 
+def test_meta_edit_encoded_gguf_keys_in_safetensors(tmp_path, llama_loader):
+    """A SafeTensors file made from GGUF keeps the GGUF keys encoded
+    ("gguf:KEY"): `meta --set KEY` and `--delete KEY` edit those entries, so
+    the GGUF made from the file carries the edit (no shadow key
+    safetensors.metadata.KEY)."""
+    from safetensors import safe_open
+    src, st, out = tmp_path / "t.gguf", tmp_path / "t.safetensors", tmp_path / "out.gguf"
+    tiny_llama(src)
+    run("meta", src, "--no-sync", "--set", "general.name=str:tiny")
+    convert(src, st)
+    with safe_open(st, "np") as f:
+        before = f.metadata()
+    run("meta", st, "--no-sync", "--set", "general.name=str:Edited: yes",
+        "--set", "llama.context_length=int:128", "--set", "llama.block_count=u32:1",
+        "--delete", "llama.rope.dimension_count", "--set", "x.new=f32:0.5")
+    with safe_open(st, "np") as f:
+        md = f.metadata()
+    assert "general.name" not in md and "gguf:llama.rope.dimension_count" not in md
+    name = json.loads(md["gguf:general.name"])
+    # the deleted key came before: the later indices close the gap
+    assert (json.loads(before["gguf:llama.rope.dimension_count"])["index"] <
+            json.loads(before["gguf:general.name"])["index"])
+    assert name == {"index": json.loads(before["gguf:general.name"])["index"] - 1,
+                    "type": "STRING", "value": "Edited: yes"}
+    assert json.loads(md["gguf:llama.context_length"])["type"] == "UINT32"
+    convert(st, out)
+    kv = kv_values(out)
+    assert kv["general.name"] == ((int(VT.STRING),), "Edited: yes")
+    assert kv["llama.context_length"] == ((int(VT.UINT32),), 128)
+    assert kv["x.new"] == ((int(VT.FLOAT32),), 0.5)
+    assert not [k for k in kv if k.startswith("safetensors.metadata.")]
+    assert "llama.rope.dimension_count" not in kv
+    # edited keys keep their place, a new one comes last
+    want = [k for k in kv_values(src) if k != "llama.rope.dimension_count"] + ["x.new"]
+    assert list(kv) == want
+    r = subprocess.run([llama_loader, str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    # a value the key's type cannot hold is refused, the file is unchanged
+    data = read(st)
+    r = run("meta", st, "--set", "llama.context_length=int:-1", check=False)
+    assert r.returncode == 2 and "UINT32" in r.stderr
+    assert read(st) == data
+
+
 def test_meta_edit_safetensors(tmp_path):
     from safetensors import safe_open
     from safetensors.numpy import save_file
