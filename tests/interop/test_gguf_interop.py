@@ -505,12 +505,38 @@ def llama_tool(name):
 @pytest.fixture(scope="module")
 def llama_loader(tmp_path_factory):
     """The libllama loader built by scripts/setup.sh (tests/interop/llama_load.c):
-    loads a model, split sets included, through llama_model_load_from_file."""
+    loads a model, split sets included, through llama_model_load_from_file.
+    When the driver's source is newer than that binary (setup.sh builds it
+    once), it is compiled again into a temporary folder the same way."""
     if not os.path.isdir(LLAMA_BIN):
         pytest.skip(f"llama.cpp tools not built at {LLAMA_BIN} (scripts/setup.sh llama)")
     exe = os.path.join(LLAMA_BIN, "tp-llama-load")
+    src = os.path.join(REPO, "tests", "interop", "llama_load.c")
+    llama_src = os.path.join(LLAMA_CPP_DIR, "src")
+    if (os.path.isdir(llama_src) and
+            (not os.access(exe, os.X_OK) or os.path.getmtime(exe) < os.path.getmtime(src))):
+        exe = str(tmp_path_factory.mktemp("llama_load") / "tp-llama-load")
+        cc = os.environ.get("CC", "cc")
+        r = subprocess.run([cc, "-O2", "-o", exe, src,
+                            "-I" + os.path.join(llama_src, "include"),
+                            "-I" + os.path.join(llama_src, "ggml", "include"),
+                            "-L" + LLAMA_BIN, "-lllama", "-lggml", "-lggml-base",
+                            "-Wl,-rpath," + os.path.abspath(LLAMA_BIN)],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
     assert os.access(exe, os.X_OK), f"{exe} missing: rerun scripts/setup.sh llama"
     return exe
+
+
+def llama_file_type(loader, path):
+    """(name, value) of the file type libllama reports for path."""
+    r = subprocess.run([loader, str(path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for line in r.stdout.splitlines():
+        if line.startswith("file type: "):
+            name, _, num = line[len("file type: "):].rpartition(" (ftype ")
+            return name, int(num.rstrip(")"))
+    raise AssertionError(f"no file type in {r.stdout!r}")
 
 
 def test_split_loads_in_llama_and_merges(tmp_path, llama_loader):
@@ -573,6 +599,63 @@ def test_meta_edit(tmp_path, llama_loader):
     r = run("meta", src, "--set", "llama.block_count=u8:300", check=False)
     assert r.returncode != 0
     assert read(src) == data
+
+
+def test_file_type_describes_the_tensors(tmp_path, llama_loader):
+    """general.file_type is recomputed from the tensor types written when no
+    preset is asked for: the Q4_1 file's metadata restored onto its
+    dequantized (all-F32) tensors must not announce Q4_1."""
+    from safetensors import safe_open
+    src, q41, st, back = (tmp_path / n for n in ("f32.gguf", "q41.gguf", "q41.safetensors",
+                                                  "back.gguf"))
+    tiny_llama(src)
+    convert(src, q41, "--type", "Q4_1")
+    assert kv_values(q41)["general.file_type"] == ((int(VT.UINT32),), 3)
+    assert llama_file_type(llama_loader, q41) == ("Q4_1", 3)
+    convert(q41, st)
+    with safe_open(st, "np") as f:
+        assert json.loads(f.metadata()["gguf:general.file_type"])["value"] == 3
+    convert(st, back)
+    assert {QT(t[1]).name for t in tensor_list(back)} == {"F32"}
+    kv = kv_values(back)
+    assert kv["general.file_type"] == ((int(VT.UINT32),), 0)
+    assert list(kv) == list(kv_values(q41))  # the key keeps its place
+    assert llama_file_type(llama_loader, back) == ("all F32", 0)
+
+
+def test_file_type_recomputed_for_copies_and_element_types(tmp_path, llama_loader):
+    f32, stale, out = tmp_path / "f32.gguf", tmp_path / "stale.gguf", tmp_path / "out.gguf"
+    tiny_llama(f32)
+    # no key: none is invented (the loader guesses the same thing itself)
+    convert(f32, out)
+    assert "general.file_type" not in kv_values(out)
+    assert llama_file_type(llama_loader, out) == ("(guessed) all F32", 1024)
+    # a stale key in a GGUF copy
+    tiny_llama(stale)
+    run("meta", stale, "--no-sync", "--set", "general.file_type=u32:3")
+    assert llama_file_type(llama_loader, stale) == ("Q4_1", 3)
+    convert(stale, out, "--force")
+    assert kv_values(out)["general.file_type"] == ((int(VT.UINT32),), 0)
+    assert llama_file_type(llama_loader, out) == ("all F32", 0)
+    # GGUF Q8_0 -> F16 says F16
+    q8, f16 = tmp_path / "q8.gguf", tmp_path / "f16.gguf"
+    convert(f32, q8, "--type", "q8_0")
+    convert(q8, f16, "--type", "f16")
+    assert kv_values(f16)["general.file_type"] == ((int(VT.UINT32),), 1)
+    assert llama_file_type(llama_loader, f16) == ("F16", 1)
+    # a plain element type: the loader's rule (MXFP4 files are MXFP4_MOE, as
+    # llama-quantize labels them)
+    mx = tmp_path / "mx.gguf"
+    convert(f32, mx, "--type", "mxfp4")
+    assert kv_values(mx)["general.file_type"] == ((int(VT.UINT32),), 38)
+    # a preset label that still describes the tensors survives a copy,
+    # although the loader's rule alone would say Q5_0 (the 32-wide rows
+    # fell back from Q4_K to Q5_0)
+    ks, ks2 = tmp_path / "ks.gguf", tmp_path / "ks2.gguf"
+    convert(f32, ks, "--type", "Q4_K_S")
+    convert(ks, ks2)
+    assert kv_values(ks2)["general.file_type"] == ((int(VT.UINT32),), 14)
+    assert read(ks2) == read(ks)
 
 
 def test_meta_edit_encoded_gguf_keys_in_safetensors(tmp_path, llama_loader):
