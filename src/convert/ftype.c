@@ -346,7 +346,7 @@ typedef struct qstate {
 } qstate;
 
 /* ggml_n_dims: ne[i] = shape[ndim-1-i]; the highest i with ne[i] > 1,
- * plus one (so [1, 4096] is one-dimensional). */
+ * plus one (so it is 1 for [1, 4096], a 2-D tensor of a single row). */
 static uint32_t n_dims_of(const tp_plan_entry *e) {
   uint32_t i;
   for (i = e->ndim; i >= 2; i--)
@@ -362,13 +362,23 @@ static uint64_t ne2_of(const tp_plan_entry *e) {
   return e->ndim >= 3 ? e->shape[e->ndim - 3] : 1;
 }
 
-/* NULL when llama-quantize would quantize the tensor, else why not. */
-static const char *why_not_quantized(const qstate *qs,
-                                     const tp_plan_entry *e) {
+/* NULL when llama-quantize would quantize the tensor, else why not (a
+ * static string or one written to buf). */
+static const char *why_not_quantized(const qstate *qs, const tp_plan_entry *e,
+                                     char *buf, size_t bn) {
   const char *name = e->name;
   size_t len = strlen(name), i;
   const char *w;
-  if (n_dims_of(e) < 2) return "1-D";
+  if (n_dims_of(e) < 2) {
+    /* llama-quantize quantizes only tensors with ggml_n_dims >= 2, which
+     * leaves out a row vector [1, n] too: it is 2-D, ggml counts one */
+    char sh[128];
+    if (e->ndim == 0) return "a scalar";
+    if (e->ndim == 1) return "1-D";
+    tp_shape_format(sh, sizeof sh, e->ndim, e->shape);
+    snprintf(buf, bn, "%s is a single row: ggml_n_dims 1", sh);
+    return buf;
+  }
   /* name.rfind("weight") == name.size() - 6: a 5-byte name also passes,
    * since both sides are then npos; kept for exactness. */
   w = NULL;
@@ -1193,6 +1203,34 @@ static void count_categories(const tp_plan *p, qstate *qs) {
   }
 }
 
+/* llama-quantize writes its tensors with gguf.cpp, whose n_dims is
+ * ggml_n_dims: trailing 1-extents of ne (leading ones of the shape) are
+ * dropped, [1, 256] is written as [256] and a scalar as [1]. The row and
+ * the bytes stay the same; the note says so. */
+static tp_status drop_unit_extents(tp_plan *p) {
+  size_t i;
+  tp_status st = TP_OK;
+  for (i = 0; i < p->n && st == TP_OK; i++) {
+    tp_plan_entry *e = &p->entries[i];
+    uint32_t nd = n_dims_of(e);
+    char note[320], sh[128];
+    if (e->ndim == 0) {
+      e->ndim = 1;
+      e->shape[0] = 1;
+    } else if (nd < e->ndim) {
+      memmove(e->shape, e->shape + (e->ndim - nd), nd * sizeof e->shape[0]);
+      e->ndim = nd;
+    } else {
+      continue;
+    }
+    tp_shape_format(sh, sizeof sh, e->ndim, e->shape);
+    snprintf(note, sizeof note, "%s; written as %s, as llama-quantize does",
+             e->note ? e->note : "", sh);
+    st = set_note(p, e, note);
+  }
+  return st;
+}
+
 static tp_status choose_preset(tp_plan *p) {
   const tp_preset *pr = preset_of(p->opts.ftype);
   int ftype = p->opts.ftype;
@@ -1236,7 +1274,8 @@ static tp_status choose_preset(tp_plan *p) {
 
   for (i = 0; i < p->n && st == TP_OK; i++) {
     tp_plan_entry *e = &p->entries[i];
-    const char *why = why_not_quantized(&qs, e);
+    char wbuf[160];
+    const char *why = why_not_quantized(&qs, e, wbuf, sizeof wbuf);
     if (why) {
       st = keep_unquantized(p, e, e->dst_type, why);
     } else if (!kind_is_numeric_float(e->src_type)) {
@@ -1254,6 +1293,7 @@ static tp_status choose_preset(tp_plan *p) {
   free_rules(&qs);
   if (st == TP_OK) st = check_feasible(p, ftype);
   if (st == TP_OK) st = set_file_type_keys(p, ftype);
+  if (st == TP_OK) st = drop_unit_extents(p);
   return st;
 }
 
@@ -1280,10 +1320,11 @@ static tp_status choose_plain(tp_plan *p) {
 
   for (i = 0; i < p->n && st == TP_OK; i++) {
     tp_plan_entry *e = &p->entries[i];
+    char wbuf[160];
     const char *why;
     if (e->dst_type != req || !kind_is_numeric_float(e->src_type))
       continue; /* integer tensors keep their type (default rule) */
-    why = why_not_quantized(&qs, e);
+    why = why_not_quantized(&qs, e, wbuf, sizeof wbuf);
     if (tp_type_is_quantized(req)) {
       if (why) {
         st = keep_unquantized(p, e, e->src_type, why);

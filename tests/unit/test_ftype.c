@@ -302,6 +302,8 @@ static tp_convert_options preset_opts(int ftype) {
 static void test_worked_example(void **state) {
   spec s = default_spec();
   tp_model *m = make_model(&s);
+  add(m, "blk.1.row.weight", TP_TYPE_F32, 2, 1, 256, 0);
+  add(m, "blk.1.col.weight", TP_TYPE_F32, 2, 256, 1, 0);
   tp_convert_options o = preset_opts(TP_FTYPE_Q4_K_M);
   tp_plan *p = plan_of(m, &o);
   static const char *const q4k[] = {
@@ -327,6 +329,17 @@ static void test_worked_example(void **state) {
   assert_int_equal(TYPE_OF(p, "output_norm.weight"), TP_TYPE_F32);
   assert_int_equal(TYPE_OF(p, "blk.1.ffn_norm.weight"), TP_TYPE_F32);
   assert_note(p, "blk.1.ffn_norm.weight", "not quantized (1-D)");
+  /* a row vector is 2-D, but ggml_n_dims counts 1: not quantized, and
+   * written with n_dims 1 like llama-quantize's gguf.cpp writes it */
+  assert_int_equal(TYPE_OF(p, "blk.1.row.weight"), TP_TYPE_F32);
+  assert_note(p, "blk.1.row.weight",
+              "kept F32: not quantized ([1, 256] is a single row: ggml_n_dims "
+              "1); written as [256]");
+  assert_int_equal(find(p, "blk.1.row.weight").ndim, 1);
+  assert_int_equal(find(p, "blk.1.row.weight").shape[0], 256);
+  /* one column is 2-D for ggml: quantized, its row of 1 falls back to F16 */
+  assert_int_equal(TYPE_OF(p, "blk.1.col.weight"), TP_TYPE_F16);
+  assert_int_equal(find(p, "blk.1.col.weight").ndim, 2);
   /* llama-quantize's order: non-blk names sorted, then the blocks */
   assert_int_equal(tp_plan_tensor_at(p, 0, &t), TP_OK);
   assert_int_equal(t.name.len, strlen("output.weight"));
@@ -598,6 +611,14 @@ static void test_plain_type(void **state) {
   assert_int_equal(TYPE_OF(p, "blk.0.ffn_norm.weight"), TP_TYPE_F16);
   assert_int_equal(TYPE_OF(p, "output.weight"), TP_TYPE_F16);
   assert_int_equal(meta_u32(p, "general.file_type"), 1);
+  tp_plan_free(p);
+
+  o.type = TP_TYPE_Q8_0; /* a plain type keeps the rank */
+  add(m, "blk.0.row.weight", TP_TYPE_F32, 2, 1, 288, 0);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.row.weight"), TP_TYPE_F32);
+  assert_note(p, "blk.0.row.weight", "([1, 288] is a single row: ggml_n_dims 1)");
+  assert_int_equal(find(p, "blk.0.row.weight").ndim, 2);
   tp_plan_free(p);
 
   o.type = TP_TYPE_F64; /* no llama_ftype: the stale key goes */
