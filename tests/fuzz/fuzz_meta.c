@@ -108,6 +108,12 @@ typedef struct edit_rec {
   int set; /* 1 set, 0 delete */
 } edit_rec;
 
+/* enc is "gguf:<key>": in SafeTensors an edit of either may change it. */
+static int is_encoded_of(const char *enc, const char *key) {
+  size_t n = strlen(TP_GGUF_ST_PREFIX);
+  return !strncmp(enc, TP_GGUF_ST_PREFIX, n) && !strcmp(enc + n, key);
+}
+
 /* The edited output must open, with each edited key present or absent as
  * the last edit of that key says. */
 static void check_output(const char *out, const edit_rec *ed, size_t ned,
@@ -123,7 +129,10 @@ static void check_output(const char *out, const edit_rec *ed, size_t ned,
   for (i = 0; i < ned; i++) {
     int last = ed[i].set;
     for (j = i + 1; j < ned; j++)
-      if (!strcmp(ed[j].key, ed[i].key)) break;
+      if (!strcmp(ed[j].key, ed[i].key) ||
+          (is_st && (is_encoded_of(ed[j].key, ed[i].key) ||
+                     is_encoded_of(ed[i].key, ed[j].key))))
+        break;
     if (j < ned) continue; /* a later edit decides */
     /* the SafeTensors writer keeps its own "format" marker */
     if (is_st && !strcmp(ed[i].key, "format")) continue;

@@ -992,6 +992,22 @@ static void test_tensor_order(void **state) {
   tp_meta_free(&st);
   tp_arena_free(&a);
 
+  /* a GGUF KV of the order entry's plain name stays encoded */
+  tp_meta_init(&st);
+  {
+    tp_metastore g;
+    tp_meta_init(&g);
+    assert_int_equal(tp_meta_set_str(&g, "safetensors.metadata.gguf.tensor_order",
+                                     "[]", 2),
+                     TP_OK);
+    assert_int_equal(tp_gguf_meta_to_safetensors(&g, &st), TP_OK);
+    assert_int_equal(st.n, 1);
+    assert_string_equal(st.items[0].key,
+                        "gguf:safetensors.metadata.gguf.tensor_order");
+    tp_meta_free(&g);
+  }
+  tp_meta_free(&st);
+
   assert_int_equal(order_of("[\"c\",\"a\",\"b\"]", got), TP_OK);
   assert_string_equal(got, "cab");
   /* anything but exactly the file's tensors: the source order */
