@@ -373,7 +373,7 @@ static tp_status resolve(const edit *d, const tp_metastore *ms, tp_value *v) {
 
 static bool is_encoded(const tp_meta_item *it) {
   return it->key_len > strlen(TP_GGUF_ST_PREFIX) &&
-         !memcmp(it->key, TP_GGUF_ST_PREFIX, strlen(TP_GGUF_ST_PREFIX));
+         tp_gguf_st_has_prefix(it->key, it->key_len);
 }
 
 /* "gguf:<key>" in *out (malloc'ed). */
@@ -463,8 +463,7 @@ static tp_status next_index(const tp_metastore *ms, const char *path,
       if (st != TP_OK) return st;
       if (index != UINT64_MAX && index >= next) next = index + 1;
       count++;
-    } else if (!(it->key_len == strlen(TP_GGUF_ST_ORDER_KEY) &&
-                 !memcmp(it->key, TP_GGUF_ST_ORDER_KEY, it->key_len))) {
+    } else if (!tp_gguf_st_is_order_key(it->key, it->key_len)) {
       count++;
     }
   }
@@ -486,9 +485,7 @@ static tp_status edit_encoded(const edit *d, tp_metastore *ms,
   tp_status st;
   *done = 0;
   /* a raw "gguf:..." entry is edited as the text it is */
-  if (!tp_gguf_st_from_gguf(ms) ||
-      (d->key_len >= strlen(TP_GGUF_ST_PREFIX) &&
-       !memcmp(d->key, TP_GGUF_ST_PREFIX, strlen(TP_GGUF_ST_PREFIX))))
+  if (!tp_gguf_st_from_gguf(ms) || tp_gguf_st_has_prefix(d->key, d->key_len))
     return TP_OK;
   st = encoded_key(d, &gkey, &glen);
   if (st != TP_OK) return st;

@@ -48,6 +48,18 @@ struct tp_plan;
  * tp_gguf_tensor_order_to_safetensors) */
 #define TP_GGUF_ST_ORDER_KEY "gguf.tensor_order"
 
+/* A __metadata__ key that starts with TP_GGUF_ST_PREFIX ("gguf:", maybe
+ * nothing after it: a malformed entry). */
+static inline bool tp_gguf_st_has_prefix(const char *k, size_t n) {
+  return n >= sizeof TP_GGUF_ST_PREFIX - 1 &&
+         !memcmp(k, TP_GGUF_ST_PREFIX, sizeof TP_GGUF_ST_PREFIX - 1);
+}
+/* The __metadata__ key TP_GGUF_ST_ORDER_KEY. */
+static inline bool tp_gguf_st_is_order_key(const char *k, size_t n) {
+  return n == sizeof TP_GGUF_ST_ORDER_KEY - 1 &&
+         !memcmp(k, TP_GGUF_ST_ORDER_KEY, n);
+}
+
 /* ---- split files ----------------------------------------------------------- */
 
 /* Parses "<prefix>-NNNNN-of-MMMMM.gguf" (exactly five digits each, as

@@ -281,10 +281,6 @@ static bool is_split_key(const char *k, size_t n) {
           (n == 19 && !memcmp(k, "split.tensors.count", 19)));
 }
 
-static bool is_order_key(const char *k, size_t n) {
-  return n == strlen(TP_GGUF_ST_ORDER_KEY) && !memcmp(k, TP_GGUF_ST_ORDER_KEY, n);
-}
-
 /* A KV that goes back to plain SafeTensors metadata: a STRING
  * "safetensors.metadata.<k>" ("format" stays encoded because the SafeTensors
  * writer adds its own, <k> must not look encoded and must not be the tensor
@@ -294,8 +290,8 @@ static bool is_plain_kv(const tp_meta_item *it) {
   return it->val.type == TP_VALUE_STRING &&
          has_prefix(it->key, it->key_len, TP_GGUF_ST_PLAIN_PREFIX) &&
          it->key_len > plen &&
-         !has_prefix(it->key + plen, it->key_len - plen, TP_GGUF_ST_PREFIX) &&
-         !is_order_key(it->key + plen, it->key_len - plen) &&
+         !tp_gguf_st_has_prefix(it->key + plen, it->key_len - plen) &&
+         !tp_gguf_st_is_order_key(it->key + plen, it->key_len - plen) &&
          !(it->key_len - plen == 6 && !memcmp(it->key + plen, "format", 6)) &&
          utf8_valid(it->val.v.s.data, it->val.v.s.len);
 }
@@ -407,8 +403,8 @@ bool tp_gguf_st_from_gguf(const tp_metastore *st_meta) {
   for (i = 0; i < st_meta->n; i++) {
     const tp_meta_item *it = &st_meta->items[i];
     if ((it->key_len > strlen(TP_GGUF_ST_PREFIX) &&
-         has_prefix(it->key, it->key_len, TP_GGUF_ST_PREFIX)) ||
-        is_order_key(it->key, it->key_len))
+         tp_gguf_st_has_prefix(it->key, it->key_len)) ||
+        tp_gguf_st_is_order_key(it->key, it->key_len))
       return true;
   }
   return false;
@@ -727,7 +723,7 @@ tp_status tp_gguf_meta_from_safetensors(const tp_metastore *st_meta,
   for (i = 0; i < st_meta->n && st == TP_OK; i++) {
     const tp_meta_item *it = &st_meta->items[i];
     char q[200];
-    if (!has_prefix(it->key, it->key_len, TP_GGUF_ST_PREFIX)) continue;
+    if (!tp_gguf_st_has_prefix(it->key, it->key_len)) continue;
     tp_quote_for_message(q, sizeof q, it->key, it->key_len);
     if (it->key_len == glen) {
       st = tp_error(TP_EFORMAT, "__metadata__ key \"%s\": empty GGUF key", q);
@@ -760,8 +756,8 @@ tp_status tp_gguf_meta_from_safetensors(const tp_metastore *st_meta,
     bool from_gguf = tp_gguf_st_from_gguf(st_meta);
     for (i = 0; i < st_meta->n; i++) {
       const tp_meta_item *it = &st_meta->items[i];
-      if (has_prefix(it->key, it->key_len, TP_GGUF_ST_PREFIX) ||
-          is_order_key(it->key, it->key_len))
+      if (tp_gguf_st_has_prefix(it->key, it->key_len) ||
+          tp_gguf_st_is_order_key(it->key, it->key_len))
         continue;
       if (from_gguf && it->key_len == 6 && !memcmp(it->key, "format", 6) &&
           it->val.type == TP_VALUE_STRING && it->val.v.s.len == 2 &&
