@@ -33,7 +33,9 @@ const char cli_help_meta[] =
     "                            (true, false), str (the rest verbatim), or\n"
     "                            an exact GGUF type: u8, i8, u16, i16, u32,\n"
     "                            i32, u64, i64, f32, f64. SafeTensors\n"
-    "                            metadata holds strings only (str)\n"
+    "                            metadata holds strings only (str), but in\n"
+    "                            a file converted from GGUF KEY is a GGUF\n"
+    "                            key (stored as gguf:KEY), of any TYPE\n"
     "      --delete KEY          remove KEY (repeatable)\n"
     "      --ignore-missing      deleting a key that is absent is no error\n"
     "  -o, --outfile OUT         write the edited file to OUT instead of\n"
@@ -85,20 +87,41 @@ typedef struct meta_edit {
   const char *arg; /* KEY=TYPE:VALUE or KEY */
 } meta_edit;
 
+/* The value an edit of key changes: the entry key, or in a SafeTensors
+ * file made from GGUF the encoded GGUF key "gguf:key" the library edits
+ * instead (its JSON text is shown as it is). */
+static const tp_value *current_value(const tp_model *m, const char *key,
+                                     int *encoded) {
+  const tp_value *v = NULL;
+  char enc[520];
+  if (tp_model_format(m) == TP_FORMAT_SAFETENSORS && strncmp(key, "gguf:", 5)) {
+    snprintf(enc, sizeof enc, "gguf:%s", key);
+    v = tp_model_meta_find(m, enc);
+  }
+  if (encoded) *encoded = v != NULL;
+  return v ? v : tp_model_meta_find(m, key);
+}
+
 /* Shows what an edit would do next to the value the file has now. */
 static void show_edit(const tp_model *m, const meta_edit *e) {
   const char *eq = e->del ? NULL : strchr(e->arg, '=');
   size_t klen = eq ? (size_t)(eq - e->arg) : strlen(e->arg);
   char key[512];
   snprintf(key, sizeof key, "%.*s", (int)(klen < 511 ? klen : 511), e->arg);
-  const tp_value *old = tp_model_meta_find(m, key);
+  int encoded;
+  const tp_value *old = current_value(m, key, &encoded);
   printf("%s ", e->del ? "delete" : "set");
   cli_print_name(stdout, key, strlen(key));
   if (!e->del) {
     fputs(" = ", stdout);
     cli_print_name(stdout, eq + 1, strlen(eq + 1));
   }
-  if (old) {
+  if (old && encoded) {
+    /* the JSON text of the GGUF value, type and place included */
+    printf("  (now gguf:%s = ", key);
+    cli_print_value(stdout, old, g_cli.verbosity >= 2 ? SIZE_MAX : 60, 1);
+    fputs(")\n", stdout);
+  } else if (old) {
     char type[32];
     cli_fmt_value_type(type, sizeof type, old);
     printf("  (now %s ", type);
@@ -223,7 +246,7 @@ int cmd_meta(int argc, char **argv) {
     }
     for (size_t i = 0; i < n; i++) {
       if (list[i].del && !(flags & TP_META_EDIT_IGNORE_MISSING) &&
-          !tp_model_meta_find(m, list[i].arg)) {
+          !current_value(m, list[i].arg, NULL)) {
         cli_error("%s: cannot delete '%s': no such key", path, list[i].arg);
         rc = CLI_EXIT_INPUT;
         goto done;

@@ -646,12 +646,20 @@ enum {
  *  position, a new key is appended.
  *  GGUF: one file of a split set is edited on its own; split.* keys cannot
  *  be edited; a big-endian file stays big-endian; the output is GGUF v3.
- *  SafeTensors: keys of __metadata__, string values only (TYPE str).
+ *  SafeTensors: keys of __metadata__, string values only (TYPE str). In a
+ *  file converted from GGUF (one with encoded "gguf:<key>" entries or the
+ *  tensor order entry "gguf.tensor_order") a KEY is a GGUF key: a set
+ *  re-encodes "gguf:KEY" with any TYPE (int/float against the key's GGUF
+ *  type), keeping its position, or adds it after all other KVs when KEY is
+ *  new (a KEY that is a plain entry stays plain text); a delete removes
+ *  "gguf:KEY" and a plain KEY. A key spelled "gguf:..." is the raw entry;
+ *  every encoded entry must still decode after the edits.
  *  Errors: TP_EINVAL (an edit does not apply: wrong type for the format,
  *  value out of range for the key's type), TP_ENOTFOUND (deleting an absent
  *  key without TP_META_EDIT_IGNORE_MISSING), TP_EEXISTS (out_path exists
- *  without TP_META_EDIT_FORCE), the reader's errors for a bad input, and
- *  TP_EIO. On failure the target is left unchanged. */
+ *  without TP_META_EDIT_FORCE), TP_EFORMAT (an encoded GGUF entry that does
+ *  not decode), the reader's errors for a bad input, and TP_EIO. On failure
+ *  the target is left unchanged. */
 TP_API tp_status tp_meta_edit_file(const char *path, const char *out_path,
                                    const tp_meta_edits *e, unsigned flags);
 /** tp_meta_edit_file with a progress callback (NULL: none), called on the

@@ -15,6 +15,9 @@
  *    quantize gets that type (its --pure behaviour), the others keep their
  *    type; for non-GGUF sources, vectors stay in F32 as convert_hf_to_gguf.py
  *    keeps them, since a block type would cost accuracy for no size gain.
+ *  Without a preset, general.file_type is what llama.cpp's loader would
+ *  guess from the tensors written (tp_ftype_guess), so a copy or a
+ *  SafeTensors file's restored metadata never keeps a stale one.
  *
  * Rules are data where they are lists (presets, excluded names, 70B
  * architectures, fallbacks); the mixture itself stays code in the shape of
@@ -343,7 +346,7 @@ typedef struct qstate {
 } qstate;
 
 /* ggml_n_dims: ne[i] = shape[ndim-1-i]; the highest i with ne[i] > 1,
- * plus one (so [1, 4096] is one-dimensional). */
+ * plus one (so it is 1 for [1, 4096], a 2-D tensor of a single row). */
 static uint32_t n_dims_of(const tp_plan_entry *e) {
   uint32_t i;
   for (i = e->ndim; i >= 2; i--)
@@ -359,13 +362,23 @@ static uint64_t ne2_of(const tp_plan_entry *e) {
   return e->ndim >= 3 ? e->shape[e->ndim - 3] : 1;
 }
 
-/* NULL when llama-quantize would quantize the tensor, else why not. */
-static const char *why_not_quantized(const qstate *qs,
-                                     const tp_plan_entry *e) {
+/* NULL when llama-quantize would quantize the tensor, else why not (a
+ * static string or one written to buf). */
+static const char *why_not_quantized(const qstate *qs, const tp_plan_entry *e,
+                                     char *buf, size_t bn) {
   const char *name = e->name;
   size_t len = strlen(name), i;
   const char *w;
-  if (n_dims_of(e) < 2) return "1-D";
+  if (n_dims_of(e) < 2) {
+    /* llama-quantize quantizes only tensors with ggml_n_dims >= 2, which
+     * leaves out a row vector [1, n] too: it is 2-D, ggml counts one */
+    char sh[128];
+    if (e->ndim == 0) return "a scalar";
+    if (e->ndim == 1) return "1-D";
+    tp_shape_format(sh, sizeof sh, e->ndim, e->shape);
+    snprintf(buf, bn, "%s is a single row: ggml_n_dims 1", sh);
+    return buf;
+  }
   /* name.rfind("weight") == name.size() - 6: a 5-byte name also passes,
    * since both sides are then npos; kept for exactness. */
   w = NULL;
@@ -719,9 +732,10 @@ static tp_status mixture(qstate *qs, const tp_plan_entry *e, tcat c,
   return TP_OK;
 }
 
-/* tensor_type_fallback: a row length the chosen block does not divide. */
-static tp_status shape_fallback(const tp_plan_entry *e, tp_type *io,
-                                int *fell_back, char *why, size_t wn) {
+/* The type tensor_type_fallback takes for t when a row length does not
+ * divide into t's blocks (before the last resort F16), or TP_TYPE_COUNT
+ * when it defines none. */
+static tp_type fallback_of(tp_type t) {
   static const struct {
     tp_type from, to;
   } k_fallback[] = {
@@ -734,14 +748,20 @@ static tp_status shape_fallback(const tp_plan_entry *e, tp_type *io,
       {TP_TYPE_TQ2_0, TP_TYPE_Q4_0},     {TP_TYPE_Q4_K, TP_TYPE_Q5_0},
       {TP_TYPE_Q5_K, TP_TYPE_Q5_1},      {TP_TYPE_Q6_K, TP_TYPE_Q8_0},
   };
-  tp_type t = *io, r = TP_TYPE_COUNT;
+  size_t i;
+  for (i = 0; i < TP_ARRAY_LEN(k_fallback); i++)
+    if (k_fallback[i].from == t) return k_fallback[i].to;
+  return TP_TYPE_COUNT;
+}
+
+/* tensor_type_fallback: a row length the chosen block does not divide. */
+static tp_status shape_fallback(const tp_plan_entry *e, tp_type *io,
+                                int *fell_back, char *why, size_t wn) {
+  tp_type t = *io, r = fallback_of(t);
   uint64_t ncols = ne0_of(e);
   uint32_t qk = tp_type_block_elems(t);
-  size_t i;
   *fell_back = 0;
   if (ncols % qk == 0) return TP_OK;
-  for (i = 0; i < TP_ARRAY_LEN(k_fallback); i++)
-    if (k_fallback[i].from == t) r = k_fallback[i].to;
   if (r == TP_TYPE_COUNT) {
     /* a 32-block type has no smaller block to go to: F16 below */
     if (qk > 32) {
@@ -1038,6 +1058,116 @@ static tp_status check_feasible(const tp_plan *p, int ftype) {
   return TP_OK;
 }
 
+/* ---- general.file_type without a preset ------------------------------------ */
+
+/* The llama_ftype that llama.cpp's loader names for a file mostly of type t
+ * (the switch in llama_model_loader), plus MXFP4 -> MXFP4_MOE: the loader
+ * has no case for MXFP4 (it would say "all F32"), llama-quantize writes
+ * MXFP4_MOE for such files and llama_ftype_name calls that "MXFP4 MoE".
+ * -1: no llama_ftype describes t (the integer types, F64, Q8_K, ...). */
+static int ftype_of_type(tp_type t) {
+  static const struct {
+    tp_type t;
+    int ftype;
+  } k_map[] = {
+      {TP_TYPE_F32, TP_FTYPE_ALL_F32},       {TP_TYPE_F16, TP_FTYPE_F16},
+      {TP_TYPE_BF16, TP_FTYPE_BF16},         {TP_TYPE_Q4_0, TP_FTYPE_Q4_0},
+      {TP_TYPE_Q4_1, TP_FTYPE_Q4_1},         {TP_TYPE_Q5_0, TP_FTYPE_Q5_0},
+      {TP_TYPE_Q5_1, TP_FTYPE_Q5_1},         {TP_TYPE_Q8_0, TP_FTYPE_Q8_0},
+      {TP_TYPE_Q2_K, TP_FTYPE_Q2_K},         {TP_TYPE_Q3_K, TP_FTYPE_Q3_K_M},
+      {TP_TYPE_Q4_K, TP_FTYPE_Q4_K_M},       {TP_TYPE_Q5_K, TP_FTYPE_Q5_K_M},
+      {TP_TYPE_Q6_K, TP_FTYPE_Q6_K},         {TP_TYPE_TQ1_0, TP_FTYPE_TQ1_0},
+      {TP_TYPE_TQ2_0, TP_FTYPE_TQ2_0},       {TP_TYPE_IQ2_XXS, TP_FTYPE_IQ2_XXS},
+      {TP_TYPE_IQ2_XS, TP_FTYPE_IQ2_XS},     {TP_TYPE_IQ2_S, TP_FTYPE_IQ2_S},
+      {TP_TYPE_IQ3_XXS, TP_FTYPE_IQ3_XXS},   {TP_TYPE_IQ1_S, TP_FTYPE_IQ1_S},
+      {TP_TYPE_IQ1_M, TP_FTYPE_IQ1_M},       {TP_TYPE_IQ4_NL, TP_FTYPE_IQ4_NL},
+      {TP_TYPE_IQ4_XS, TP_FTYPE_IQ4_XS},     {TP_TYPE_IQ3_S, TP_FTYPE_IQ3_S},
+      {TP_TYPE_NVFP4, TP_FTYPE_NVFP4},       {TP_TYPE_Q1_0, TP_FTYPE_Q1_0},
+      {TP_TYPE_Q2_0, TP_FTYPE_Q2_0},         {TP_TYPE_MXFP4, TP_FTYPE_MXFP4_MOE},
+  };
+  size_t i;
+  for (i = 0; i < TP_ARRAY_LEN(k_map); i++)
+    if (k_map[i].t == t) return k_map[i].ftype;
+  return -1;
+}
+
+static int cmp_entry_ptrs(const void *pa, const void *pb) {
+  return cmp_entries(*(const tp_plan_entry *const *)pa,
+                     *(const tp_plan_entry *const *)pb);
+}
+
+tp_status tp_ftype_guess(const tp_plan_entry *entries, size_t n, int *ftype,
+                         tp_type *most) {
+  const tp_plan_entry **order = NULL;
+  uint64_t count[TP_TYPE_COUNT] = {0}, max = 0;
+  tp_type best = TP_TYPE_F32; /* also the loader's answer for no tensors */
+  size_t i;
+  if (n) {
+    order = tp_malloc(n * sizeof *order);
+    if (!order) return TP_ENOMEM;
+    for (i = 0; i < n; i++) order[i] = &entries[i];
+    /* ties go to the type that reaches the count first in the loader's
+     * order, so the order matters */
+    qsort(order, n, sizeof *order, cmp_entry_ptrs);
+  }
+  for (i = 0; i < n; i++) {
+    tp_type t = order[i]->dst_type;
+    if ((unsigned)t < TP_TYPE_COUNT && ++count[t] > max) {
+      max = count[t];
+      best = t;
+    }
+  }
+  free(order);
+  *ftype = ftype_of_type(best);
+  if (most) *most = best;
+  return TP_OK;
+}
+
+/* The tensor type a general.file_type value stands for. */
+static tp_type label_type(int ftype) {
+  if (ftype == TP_FTYPE_NVFP4) return TP_TYPE_NVFP4;
+  return tp_ftype_default_type(ftype);
+}
+
+/* A copy (no preset, no type): the source's general.file_type stays when it
+ * still describes the tensors written: its type is the most common one
+ * (Q4_K_S, whose tensors the loader alone would call Q4_K_M), or a
+ * quantized preset's type, or the type llama-quantize falls back to from
+ * it for rows its blocks do not divide, is among them (a mixture such as
+ * MXFP4_MOE whose Q8_0 and F32 tensors outnumber its MXFP4 experts; a
+ * Q4_K_S file of 32-wide rows, all Q5_0). Any other value (a Q4_1 label on
+ * tensors dequantized to F32, a wrong value type) is stale and replaced in
+ * its place by the loader's guess, or removed when no llama_ftype describes
+ * the tensors. An absent key stays absent: the loader guesses the same by
+ * itself. */
+static tp_status refresh_file_type(tp_plan *p) {
+  size_t at = tp_meta_find(&p->meta, "general.file_type", 17), i;
+  tp_value *v;
+  tp_type most;
+  int guess;
+  tp_status st;
+  if (at == SIZE_MAX) return TP_OK;
+  st = tp_ftype_guess(p->entries, p->n, &guess, &most);
+  if (st != TP_OK) return st;
+  v = &p->meta.items[at].val;
+  if (v->type == TP_VALUE_U32 && v->v.u <= INT_MAX) {
+    tp_type lt = label_type((int)v->v.u);
+    if (lt == most) return TP_OK;
+    if (lt != TP_TYPE_COUNT && tp_type_is_quantized(lt)) {
+      tp_type fb = fallback_of(lt);
+      for (i = 0; i < p->n; i++)
+        if (p->entries[i].dst_type == lt || p->entries[i].dst_type == fb)
+          return TP_OK;
+    }
+  }
+  if (guess < 0) return tp_meta_remove(&p->meta, "general.file_type", 17);
+  /* a scalar: replaced where it stands, so the KV order is kept */
+  memset(v, 0, sizeof *v);
+  v->type = TP_VALUE_U32;
+  v->v.u = (uint32_t)guess;
+  return TP_OK;
+}
+
 /* llama-quantize sets general.quantization_version, then general.file_type;
  * gguf_set_val_* removes and re-appends a key, so both end up last. */
 static tp_status set_file_type_keys(tp_plan *p, int ftype) {
@@ -1071,6 +1201,34 @@ static void count_categories(const tp_plan *p, qstate *qs) {
     if (cat_is_attn_v(c)) qs->n_attention_wv++;
     if (c == CAT_OUTPUT) qs->has_tied_embeddings = 0;
   }
+}
+
+/* llama-quantize writes its tensors with gguf.cpp, whose n_dims is
+ * ggml_n_dims: trailing 1-extents of ne (leading ones of the shape) are
+ * dropped, [1, 256] is written as [256] and a scalar as [1]. The row and
+ * the bytes stay the same; the note says so. */
+static tp_status drop_unit_extents(tp_plan *p) {
+  size_t i;
+  tp_status st = TP_OK;
+  for (i = 0; i < p->n && st == TP_OK; i++) {
+    tp_plan_entry *e = &p->entries[i];
+    uint32_t nd = n_dims_of(e);
+    char note[320], sh[128];
+    if (e->ndim == 0) {
+      e->ndim = 1;
+      e->shape[0] = 1;
+    } else if (nd < e->ndim) {
+      memmove(e->shape, e->shape + (e->ndim - nd), nd * sizeof e->shape[0]);
+      e->ndim = nd;
+    } else {
+      continue;
+    }
+    tp_shape_format(sh, sizeof sh, e->ndim, e->shape);
+    snprintf(note, sizeof note, "%s; written as %s, as llama-quantize does",
+             e->note ? e->note : "", sh);
+    st = set_note(p, e, note);
+  }
+  return st;
 }
 
 static tp_status choose_preset(tp_plan *p) {
@@ -1116,7 +1274,8 @@ static tp_status choose_preset(tp_plan *p) {
 
   for (i = 0; i < p->n && st == TP_OK; i++) {
     tp_plan_entry *e = &p->entries[i];
-    const char *why = why_not_quantized(&qs, e);
+    char wbuf[160];
+    const char *why = why_not_quantized(&qs, e, wbuf, sizeof wbuf);
     if (why) {
       st = keep_unquantized(p, e, e->dst_type, why);
     } else if (!kind_is_numeric_float(e->src_type)) {
@@ -1134,6 +1293,7 @@ static tp_status choose_preset(tp_plan *p) {
   free_rules(&qs);
   if (st == TP_OK) st = check_feasible(p, ftype);
   if (st == TP_OK) st = set_file_type_keys(p, ftype);
+  if (st == TP_OK) st = drop_unit_extents(p);
   return st;
 }
 
@@ -1143,7 +1303,8 @@ static tp_status choose_plain(tp_plan *p) {
   size_t i;
   tp_type req;
   int ftype;
-  if (st != TP_OK || p->opts.type < 0) return st;
+  if (st != TP_OK) return st;
+  if (p->opts.type < 0) return refresh_file_type(p);
   req = (tp_type)p->opts.type;
   ftype = tp_ftype_for_type(req);
 
@@ -1159,10 +1320,11 @@ static tp_status choose_plain(tp_plan *p) {
 
   for (i = 0; i < p->n && st == TP_OK; i++) {
     tp_plan_entry *e = &p->entries[i];
+    char wbuf[160];
     const char *why;
     if (e->dst_type != req || !kind_is_numeric_float(e->src_type))
       continue; /* integer tensors keep their type (default rule) */
-    why = why_not_quantized(&qs, e);
+    why = why_not_quantized(&qs, e, wbuf, sizeof wbuf);
     if (tp_type_is_quantized(req)) {
       if (why) {
         st = keep_unquantized(p, e, e->src_type, why);
@@ -1193,6 +1355,10 @@ static tp_status choose_plain(tp_plan *p) {
   }
   free_rules(&qs);
   if (st == TP_OK) st = check_feasible(p, ftype);
+  /* the file type describes the tensors written (llama.cpp's loader rule),
+   * set as llama-quantize sets its keys; the requested type alone would
+   * not (rows that fell back to another type may outnumber it) */
+  if (st == TP_OK) st = tp_ftype_guess(p->entries, p->n, &ftype, NULL);
   if (st != TP_OK) return st;
   if (ftype >= 0) return set_file_type_keys(p, ftype);
   /* no file type describes this output: drop a stale one */

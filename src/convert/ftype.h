@@ -12,7 +12,12 @@
 /* Sets every entry's dst_type and note for a GGUF target, and the
  * general.file_type / general.quantization_version keys in p->meta. With a
  * preset (p->opts.ftype >= 0) it also puts p->entries into llama-quantize's
- * output order (see tp_ftype_sort_entries). */
+ * output order (see tp_ftype_sort_entries) and sets the preset's value, as
+ * llama-quantize does. Without one, general.file_type says what the tensors
+ * written are (tp_ftype_guess): with a plain type it is set (with
+ * general.quantization_version, both last); in a copy an existing value
+ * that no longer describes the tensors is replaced in place (docs/formats/
+ * gguf.md §4.2). */
 tp_status tp_gguf_choose_types(struct tp_plan *p);
 
 /* The generic rule used for non-GGUF targets (keep the source type, or the
@@ -41,5 +46,16 @@ tp_type tp_ftype_default_type(int ftype);
 /* The llama_ftype that llama-quantize writes for a file whose quantized
  * tensors are all of type t (`llama-quantize --pure`), or -1 if none. */
 int tp_ftype_for_type(tp_type t);
+
+/* llama.cpp's guess of a file's llama_ftype (llama_model_loader, used when
+ * general.file_type is absent): the most common dst_type among the n
+ * entries, counted in the loader's tensor order (tp_ftype_sort_entries) so
+ * that a tie goes to the type that reached the count first; no entries
+ * count as F32. *ftype is the loader's llama_ftype for that type (Q3_K ->
+ * Q3_K_M, Q4_K -> Q4_K_M, Q5_K -> Q5_K_M), MXFP4_MOE for MXFP4 (as
+ * llama-quantize labels such files), or -1 when none describes it (the
+ * loader then says "all F32"). *most (may be NULL) gets the type. */
+tp_status tp_ftype_guess(const tp_plan_entry *entries, size_t n, int *ftype,
+                         tp_type *most);
 
 #endif /* TP_FTYPE_H */

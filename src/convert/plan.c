@@ -203,8 +203,17 @@ static tp_status build_metadata(tp_plan *p) {
     }
     return TP_OK;
   }
-  if (src_gguf) return tp_gguf_meta_to_safetensors(&m->meta, &p->meta);
-  return tp_gguf_meta_from_safetensors(&m->meta, &p->meta);
+  if (src_gguf) {
+    tp_status st = tp_gguf_meta_to_safetensors(&m->meta, &p->meta);
+    if (st == TP_OK)
+      st = tp_gguf_tensor_order_to_safetensors(m->tensors, m->ntensors, &p->meta);
+    return st;
+  }
+  {
+    tp_status st = tp_gguf_meta_from_safetensors(&m->meta, &p->meta);
+    if (st == TP_OK) st = tp_gguf_restore_tensor_order(p);
+    return st;
+  }
 }
 
 /* Output files must not exist unless --force; an existing non-empty folder

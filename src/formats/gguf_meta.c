@@ -12,6 +12,8 @@
  */
 #include "gguf.h"
 
+#include "../convert/plan.h"
+
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
@@ -228,10 +230,12 @@ static void sb_scalar(sbuf *b, tp_value_type t, const void *p) {
   }
 }
 
-/* The JSON text of one KV. */
+/* The JSON text of one KV; index UINT64_MAX leaves "index" out (an entry
+ * without one sorts last). */
 static void encode_value(sbuf *b, const tp_value *v, uint64_t index) {
-  sb_fmt(b, "{\"index\":%" PRIu64 ",\"type\":\"%s\"", index,
-         tp_value_type_name(v->type));
+  if (index != UINT64_MAX) sb_fmt(b, "{\"index\":%" PRIu64 ",", index);
+  else sb_str(b, "{");
+  sb_fmt(b, "\"type\":\"%s\"", tp_value_type_name(v->type));
   if (v->type == TP_VALUE_ARRAY) {
     uint64_t i;
     size_t esz = v->elem_type == TP_VALUE_STRING
@@ -279,13 +283,15 @@ static bool is_split_key(const char *k, size_t n) {
 
 /* A KV that goes back to plain SafeTensors metadata: a STRING
  * "safetensors.metadata.<k>" ("format" stays encoded because the SafeTensors
- * writer adds its own, and <k> must not look encoded). */
+ * writer adds its own, <k> must not look encoded and must not be the tensor
+ * order entry). */
 static bool is_plain_kv(const tp_meta_item *it) {
   const size_t plen = strlen(TP_GGUF_ST_PLAIN_PREFIX);
   return it->val.type == TP_VALUE_STRING &&
          has_prefix(it->key, it->key_len, TP_GGUF_ST_PLAIN_PREFIX) &&
          it->key_len > plen &&
-         !has_prefix(it->key + plen, it->key_len - plen, TP_GGUF_ST_PREFIX) &&
+         !tp_gguf_st_has_prefix(it->key + plen, it->key_len - plen) &&
+         !tp_gguf_st_is_order_key(it->key + plen, it->key_len - plen) &&
          !(it->key_len - plen == 6 && !memcmp(it->key + plen, "format", 6)) &&
          utf8_valid(it->val.v.s.data, it->val.v.s.len);
 }
@@ -347,6 +353,61 @@ tp_status tp_gguf_meta_to_safetensors(const tp_metastore *gguf_meta,
   }
   free(plain);
   return st;
+}
+
+tp_status tp_gguf_encode_value(const tp_value *v, uint64_t index, char **json,
+                               size_t *len) {
+  sbuf b = {0};
+  encode_value(&b, v, index);
+  *json = NULL;
+  *len = 0;
+  if (b.st != TP_OK) {
+    free(b.p);
+    return b.st;
+  }
+  *json = b.p;
+  *len = b.len;
+  return TP_OK;
+}
+
+/* The names as one JSON array: about the size of the names themselves, so
+ * the entry costs a SafeTensors header (limit 100 MB) roughly what the
+ * tensor records already spend on the names (3 MB for 100k tensors). */
+tp_status tp_gguf_tensor_order_to_safetensors(const tp_tensor *t, size_t n,
+                                              tp_metastore *out) {
+  sbuf b = {0};
+  size_t i;
+  tp_value v;
+  tp_status st;
+  sb_add(&b, "[", 1);
+  for (i = 0; i < n && b.st == TP_OK; i++) {
+    if (i) sb_add(&b, ",", 1);
+    sb_json_string(&b, t[i].name, t[i].name_len);
+  }
+  sb_add(&b, "]", 1);
+  if (b.st != TP_OK) {
+    free(b.p);
+    return b.st;
+  }
+  memset(&v, 0, sizeof v);
+  v.type = TP_VALUE_STRING;
+  v.v.s.data = b.p;
+  v.v.s.len = b.len;
+  st = tp_meta_set(out, TP_GGUF_ST_ORDER_KEY, strlen(TP_GGUF_ST_ORDER_KEY), &v, 1);
+  free(b.p);
+  return st;
+}
+
+bool tp_gguf_st_from_gguf(const tp_metastore *st_meta) {
+  size_t i;
+  for (i = 0; i < st_meta->n; i++) {
+    const tp_meta_item *it = &st_meta->items[i];
+    if ((it->key_len > strlen(TP_GGUF_ST_PREFIX) &&
+         tp_gguf_st_has_prefix(it->key, it->key_len)) ||
+        tp_gguf_st_is_order_key(it->key, it->key_len))
+      return true;
+  }
+  return false;
 }
 
 /* ---- decoding ----------------------------------------------------------------------- */
@@ -662,7 +723,7 @@ tp_status tp_gguf_meta_from_safetensors(const tp_metastore *st_meta,
   for (i = 0; i < st_meta->n && st == TP_OK; i++) {
     const tp_meta_item *it = &st_meta->items[i];
     char q[200];
-    if (!has_prefix(it->key, it->key_len, TP_GGUF_ST_PREFIX)) continue;
+    if (!tp_gguf_st_has_prefix(it->key, it->key_len)) continue;
     tp_quote_for_message(q, sizeof q, it->key, it->key_len);
     if (it->key_len == glen) {
       st = tp_error(TP_EFORMAT, "__metadata__ key \"%s\": empty GGUF key", q);
@@ -688,14 +749,17 @@ tp_status tp_gguf_meta_from_safetensors(const tp_metastore *st_meta,
   if (st == TP_OK && n > 1) qsort(items, n, sizeof *items, cmp_dec);
   /* Plain SafeTensors entries keep their text under a namespaced key, in
    * key byte order (__metadata__ is a map whose order writers do not keep;
-   * the safetensors package's follows a hash). In a file made from GGUF
-   * (n > 0), "format": "pt" is the SafeTensors writer's marker (an original
-   * one travels encoded) and is dropped. */
+   * the safetensors package's follows a hash). In a file made from GGUF,
+   * "format": "pt" is the SafeTensors writer's marker (an original one
+   * travels encoded) and is dropped; the tensor order entry is no KV. */
   if (st == TP_OK) {
+    bool from_gguf = tp_gguf_st_from_gguf(st_meta);
     for (i = 0; i < st_meta->n; i++) {
       const tp_meta_item *it = &st_meta->items[i];
-      if (has_prefix(it->key, it->key_len, TP_GGUF_ST_PREFIX)) continue;
-      if (n > 0 && it->key_len == 6 && !memcmp(it->key, "format", 6) &&
+      if (tp_gguf_st_has_prefix(it->key, it->key_len) ||
+          tp_gguf_st_is_order_key(it->key, it->key_len))
+        continue;
+      if (from_gguf && it->key_len == 6 && !memcmp(it->key, "format", 6) &&
           it->val.type == TP_VALUE_STRING && it->val.v.s.len == 2 &&
           !memcmp(it->val.v.s.data, "pt", 2))
         continue;
@@ -735,6 +799,106 @@ tp_status tp_gguf_meta_from_safetensors(const tp_metastore *st_meta,
   }
   free(items);
   free(plain);
+  tp_arena_free(&a);
+  return st;
+}
+
+tp_status tp_gguf_tensor_order_from_safetensors(const tp_metastore *st_meta,
+                                                tp_arena *a, tp_string **names,
+                                                size_t *n, bool *present) {
+  size_t i = tp_meta_find(st_meta, TP_GGUF_ST_ORDER_KEY,
+                          strlen(TP_GGUF_ST_ORDER_KEY));
+  const tp_value *v;
+  json_error_t jerr;
+  json_t *root;
+  tp_string *out;
+  size_t k, count;
+  *names = NULL;
+  *n = 0;
+  *present = i != SIZE_MAX;
+  if (i == SIZE_MAX) return TP_OK;
+  v = &st_meta->items[i].val;
+  if (v->type != TP_VALUE_STRING)
+    return tp_error(TP_EFORMAT, "__metadata__ key \"%s\": value is not a string",
+                    TP_GGUF_ST_ORDER_KEY);
+  root = json_loadb(v->v.s.data, v->v.s.len,
+                    JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
+  if (!root)
+    return tp_error(TP_EFORMAT,
+                    "__metadata__ key \"%s\": invalid JSON at position %d: %s",
+                    TP_GGUF_ST_ORDER_KEY, jerr.position, jerr.text);
+  if (!json_is_array(root)) {
+    json_decref(root);
+    return tp_error(TP_EFORMAT,
+                    "__metadata__ key \"%s\": expected a JSON array of tensor "
+                    "names",
+                    TP_GGUF_ST_ORDER_KEY);
+  }
+  count = json_array_size(root);
+  out = tp_arena_alloc(a, (count ? count : 1) * sizeof *out);
+  if (!out) {
+    json_decref(root);
+    return TP_ENOMEM;
+  }
+  for (k = 0; k < count; k++) {
+    const char *err = dec_string(json_array_get(root, k), a, &out[k]);
+    if (err) {
+      json_decref(root);
+      return tp_error(TP_EFORMAT, "__metadata__ key \"%s\": element %zu: %s",
+                      TP_GGUF_ST_ORDER_KEY, k, err);
+    }
+  }
+  json_decref(root);
+  *names = out;
+  *n = count;
+  return TP_OK;
+}
+
+/* Entries go into the recorded order only when it names each source tensor
+ * exactly once: a SafeTensors file edited since (tensors added, removed or
+ * renamed) keeps the order it has, since a partial order would have to
+ * invent places for the rest. */
+tp_status tp_gguf_restore_tensor_order(struct tp_plan *p) {
+  tp_arena a;
+  tp_string *names;
+  size_t n, k, i, *pos = NULL, *order = NULL;
+  bool present, ok = true;
+  tp_plan_entry *sorted = NULL;
+  tp_status st;
+  if (!p->src || p->src->format == TP_FORMAT_GGUF) return TP_OK;
+  tp_arena_init(&a);
+  st = tp_gguf_tensor_order_from_safetensors(&p->src->meta, &a, &names, &n,
+                                             &present);
+  if (st != TP_OK || !present || n != p->n || n < 2) {
+    tp_arena_free(&a);
+    return st;
+  }
+  pos = tp_malloc(p->src->ntensors * sizeof *pos);
+  order = tp_malloc(n * sizeof *order);
+  sorted = tp_malloc(n * sizeof *sorted);
+  if (!pos || !order || !sorted) {
+    st = TP_ENOMEM;
+    goto done;
+  }
+  /* pos[source index] = entry index, SIZE_MAX once taken */
+  for (i = 0; i < p->src->ntensors; i++) pos[i] = SIZE_MAX;
+  for (i = 0; i < p->n; i++) pos[p->entries[i].src] = i;
+  for (k = 0; k < n && ok; k++) {
+    size_t t = tp_model_find_tensor(p->src, names[k].data, names[k].len);
+    ok = t != SIZE_MAX && pos[t] != SIZE_MAX;
+    if (ok) {
+      order[k] = pos[t];
+      pos[t] = SIZE_MAX;
+    }
+  }
+  if (ok) {
+    for (k = 0; k < n; k++) sorted[k] = p->entries[order[k]];
+    memcpy(p->entries, sorted, n * sizeof *sorted);
+  }
+done:
+  free(pos);
+  free(order);
+  free(sorted);
   tp_arena_free(&a);
   return st;
 }

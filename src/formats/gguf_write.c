@@ -472,17 +472,11 @@ tp_status tp_gguf_layout(struct tp_plan *p) {
   tp_status st;
   int small_first = (p->opts.flags & TP_CONVERT_NO_TENSOR_FIRST_SPLIT) != 0;
 
-  /* defaults for sources that never were GGUF (no encoded GGUF KVs) */
-  if (p->src && p->src->format != TP_FORMAT_GGUF) {
-    bool from_gguf = false;
-    for (i = 0; i < p->src->meta.n && !from_gguf; i++)
-      from_gguf = p->src->meta.items[i].key_len > strlen(TP_GGUF_ST_PREFIX) &&
-                  !memcmp(p->src->meta.items[i].key, TP_GGUF_ST_PREFIX,
-                          strlen(TP_GGUF_ST_PREFIX));
-    if (!from_gguf) {
-      st = tp_gguf_meta_add_defaults(&p->meta, p->src->path);
-      if (st != TP_OK) return st;
-    }
+  /* defaults for sources that never were GGUF (no encoded GGUF metadata) */
+  if (p->src && p->src->format != TP_FORMAT_GGUF &&
+      !tp_gguf_st_from_gguf(&p->src->meta)) {
+    st = tp_gguf_meta_add_defaults(&p->meta, p->src->path);
+    if (st != TP_OK) return st;
   }
   st = tp_gguf_meta_alignment(&p->meta, &alignment);
   if (st == TP_OK) st = tp_gguf_check_meta(&p->meta, TP_EFORMAT);

@@ -12,10 +12,14 @@
  *  1. tp_gguf_meta_from_safetensors either fails with a message or gives a
  *     store M; M -> SafeTensors -> GGUF then gives M back (same keys, types
  *     and values).
- *  2. With edits: M is rendered into a small GGUF file and the entries into
+ *  2. The tensor order entry (gguf.tensor_order) either fails to decode
+ *     with a message or gives a list of names that encodes and decodes to
+ *     the same list.
+ *  3. With edits: M is rendered into a small GGUF file and the entries into
  *     a small SafeTensors file (in one temporary folder per process); the
  *     edits are applied with tp_meta_edit_file. On success the output must
- *     open again with the edited keys present or absent as the edits say; on
+ *     open again with the edited keys present or absent as the edits say
+ *     (in SafeTensors, KEY or its encoded GGUF entry "gguf:KEY"); on
  *     failure no output may exist. Nothing else may be left in the folder.
  */
 #define FUZZ_NAME "fuzz_meta"
@@ -61,10 +65,54 @@ static void round_trip(const tp_metastore *m) {
   tp_meta_free(&back);
 }
 
+/* Oracle 2: a decoded tensor order encodes and decodes to itself. */
+static void order_round_trip(const tp_metastore *s) {
+  tp_arena a;
+  tp_string *names, *again;
+  tp_tensor *t;
+  tp_metastore enc;
+  size_t n, n2, i;
+  bool present;
+  tp_arena_init(&a);
+  if (tp_gguf_tensor_order_from_safetensors(s, &a, &names, &n, &present) != TP_OK) {
+    check(tp_last_error()[0] != 0);
+    tp_arena_free(&a);
+    return;
+  }
+  if (!present) {
+    tp_arena_free(&a);
+    return;
+  }
+  t = calloc(n ? n : 1, sizeof *t);
+  check(t != NULL);
+  for (i = 0; i < n; i++) {
+    t[i].name = (char *)names[i].data;
+    t[i].name_len = names[i].len;
+  }
+  tp_meta_init(&enc);
+  check(tp_gguf_tensor_order_to_safetensors(t, n, &enc) == TP_OK);
+  check(tp_gguf_st_from_gguf(&enc));
+  check(tp_gguf_tensor_order_from_safetensors(&enc, &a, &again, &n2, &present) ==
+        TP_OK);
+  check(present && n2 == n);
+  for (i = 0; i < n; i++)
+    check(again[i].len == names[i].len &&
+          !memcmp(again[i].data, names[i].data, names[i].len));
+  tp_meta_free(&enc);
+  free(t);
+  tp_arena_free(&a);
+}
+
 typedef struct edit_rec {
   char key[256];
   int set; /* 1 set, 0 delete */
 } edit_rec;
+
+/* enc is "gguf:<key>": in SafeTensors an edit of either may change it. */
+static int is_encoded_of(const char *enc, const char *key) {
+  size_t n = strlen(TP_GGUF_ST_PREFIX);
+  return !strncmp(enc, TP_GGUF_ST_PREFIX, n) && !strcmp(enc + n, key);
+}
 
 /* The edited output must open, with each edited key present or absent as
  * the last edit of that key says. */
@@ -81,10 +129,21 @@ static void check_output(const char *out, const edit_rec *ed, size_t ned,
   for (i = 0; i < ned; i++) {
     int last = ed[i].set;
     for (j = i + 1; j < ned; j++)
-      if (!strcmp(ed[j].key, ed[i].key)) break;
+      if (!strcmp(ed[j].key, ed[i].key) ||
+          (is_st && (is_encoded_of(ed[j].key, ed[i].key) ||
+                     is_encoded_of(ed[i].key, ed[j].key))))
+        break;
     if (j < ned) continue; /* a later edit decides */
     /* the SafeTensors writer keeps its own "format" marker */
     if (is_st && !strcmp(ed[i].key, "format")) continue;
+    if (is_st) {
+      /* a GGUF key of a file made from GGUF is edited as "gguf:KEY" */
+      char enc[sizeof ed[i].key + 8];
+      snprintf(enc, sizeof enc, "%s%s", TP_GGUF_ST_PREFIX, ed[i].key);
+      check((tp_model_meta_find(m, ed[i].key) != NULL ||
+             tp_model_meta_find(m, enc) != NULL) == last);
+      continue;
+    }
     check((tp_model_meta_find(m, ed[i].key) != NULL) == last);
   }
   tp_model_free(m);
@@ -232,6 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       check(tp_meta_set(&s, line, kl, &v, 1) == TP_OK);
     }
   }
+  order_round_trip(&s);
   st = tp_gguf_meta_from_safetensors(&s, &m);
   if (st == TP_OK) {
     round_trip(&m);

@@ -53,6 +53,7 @@ class LlamaSpec:
     tied: bool = False         # no output.weight
     arch: str = "llama"
     name: str = "tiny-random-llama"
+    extra: tuple = ()          # ((name, numpy shape), ...) more matrices
 
 
 MODELS = {
@@ -124,6 +125,7 @@ def tensor_list(spec: LlamaSpec):
     out.append(("output_norm.weight", (e,), True))
     if not spec.tied:
         out.append(("output.weight", (v, e), False))
+    out += [(name, shape, False) for name, shape in spec.extra]
     return out
 
 

@@ -1,10 +1,14 @@
 /*
  * llama_load.c - test driver: loads a GGUF model through libllama (the real
  * llama.cpp loader, split models included) and prints its tensor parameter
- * count and a checksum-free success line. Built by scripts/setup.sh against
- * the llama.cpp sources it fetches; used by the interoperability tests.
+ * count and the file type the loader reports (llama_ftype_name: what
+ * llama.cpp prints as "file type", "(guessed) ..." when the file has no
+ * general.file_type). Built by scripts/setup.sh against the llama.cpp
+ * sources it fetches; used by the interoperability tests.
  *
- *   tp-llama-load MODEL.gguf        exit 0 and "loaded N parameters" on success
+ *   tp-llama-load MODEL.gguf        exit 0 and, on success,
+ *                                   "loaded N parameters"
+ *                                   "file type: NAME (ftype N)"
  */
 #include <stdio.h>
 
@@ -34,6 +38,8 @@ int main(int argc, char **argv) {
   }
   printf("loaded %llu parameters\n",
          (unsigned long long)llama_model_n_params(model));
+  printf("file type: %s (ftype %d)\n", llama_ftype_name(llama_model_ftype(model)),
+         (int)llama_model_ftype(model));
   llama_model_free(model);
   llama_backend_free();
   return 0;

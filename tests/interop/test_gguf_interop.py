@@ -321,9 +321,81 @@ def test_gguf_safetensors_gguf_round_trip(tmp_path):
     assert json.loads(md["gguf:a.str"])["value"] == ["a", "", "ünï"]
     convert(st, back)
     assert kv_list(back) == kv_list(src)
-    want = {t[0]: t[1:4] for t in tensor_list(src)}
-    got = {t[0]: t[1:4] for t in tensor_list(back)}
-    assert got == want
+    # tensors come back in the GGUF order (not sorted), so the whole file is
+    # the original byte for byte
+    assert [t[0] for t in tensor_list(back)] == [t[0] for t in tensor_list(src)]
+    assert read(back) == read(src)
+
+
+def test_round_trip_byte_identical_with_alignment_and_unit_extents(tmp_path):
+    """GGUF -> SafeTensors -> GGUF gives the file back byte for byte: tensors
+    in reverse name order, F32/F16/BF16/F64 and integer tensors, trailing
+    1-extents (gguf-py keeps the NumPy rank), general.alignment 64 and an
+    honest general.file_type among KVs of several types."""
+    src, st, back = tmp_path / "a.gguf", tmp_path / "a.safetensors", tmp_path / "b.gguf"
+    rng = np.random.default_rng(5)
+    w = GGUFWriter(src, "testarch")
+    w.add_custom_alignment(64)
+    w.add_file_type(0)
+    w.add_key_value("z.u16", 7, VT.UINT16)
+    w.add_key_value("a.f64", -0.0, VT.FLOAT64)
+    w.add_key_value("m.strs", ["x", "ÿ"], VT.ARRAY, sub_type=VT.STRING)
+    w.add_key_value("b.bool", False, VT.BOOL)
+    data = [
+        ("z.weight", rng.standard_normal((1, 8)).astype(np.float32), None),
+        ("y.weight", rng.standard_normal((3, 1, 5)).astype(np.float32), None),
+        ("x.bias", rng.standard_normal((1, 1, 4)).astype(np.float16), None),
+        ("w.bf16", (rng.standard_normal((1, 6)).astype(np.float32).view(np.uint32) >> 16)
+         .astype(np.uint16), QT.BF16),
+        ("v.f64", rng.standard_normal((2, 2)).astype(np.float64), None),
+        ("u.i32", np.arange(-3, 3, dtype=np.int32).reshape(1, 6), None),
+        ("t.i8", np.arange(5, dtype=np.int8), None),
+        ("s.weight", rng.standard_normal((4,)).astype(np.float32), None),
+        ("blk.10.w", rng.standard_normal((2, 3)).astype(np.float32), None),
+        ("blk.2.w", rng.standard_normal((2, 3)).astype(np.float32), None),
+    ]
+    for name, arr, raw in data:
+        w.add_tensor(name, arr, raw_dtype=raw)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    assert GGUFReader(src).alignment == 64
+    convert(src, st)
+    convert(st, back)
+    assert [t[:3] for t in tensor_list(back)] == [t[:3] for t in tensor_list(src)]
+    assert kv_list(back) == kv_list(src)
+    assert read(back) == read(src)
+
+
+def test_round_trip_order_falls_back_when_tensors_differ(tmp_path):
+    """The recorded order applies only when it lists exactly the tensors of
+    the file: with one tensor removed the conversion still works, in the
+    order of the SafeTensors file."""
+    from safetensors.numpy import load_file, save_file
+    from safetensors import safe_open
+    src, st, st2, back = (tmp_path / n for n in ("a.gguf", "a.safetensors",
+                                                  "b.safetensors", "b.gguf"))
+    w = GGUFWriter(src, "testarch")
+    for i, name in enumerate(["c", "a", "d", "b"]):
+        w.add_tensor(name, np.full((2, 3), i, np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    convert(src, st)
+    with safe_open(st, "np") as f:
+        md = f.metadata()
+    assert json.loads(md["gguf.tensor_order"]) == ["c", "a", "d", "b"]
+    tensors_ = load_file(st)
+    del tensors_["a"]
+    save_file(tensors_, st2, metadata=md)
+    convert(st2, back)
+    names = [t[0] for t in tensor_list(back)]
+    assert sorted(names) == sorted(n for n in tensors_)
+    with safe_open(st2, "np") as f:
+        assert names == list(f.keys())
+    assert kv_list(back) == kv_list(src)
 
 
 def test_safetensors_metadata_kept_under_namespace(tmp_path):
@@ -433,12 +505,38 @@ def llama_tool(name):
 @pytest.fixture(scope="module")
 def llama_loader(tmp_path_factory):
     """The libllama loader built by scripts/setup.sh (tests/interop/llama_load.c):
-    loads a model, split sets included, through llama_model_load_from_file."""
+    loads a model, split sets included, through llama_model_load_from_file.
+    When the driver's source is newer than that binary (setup.sh builds it
+    once), it is compiled again into a temporary folder the same way."""
     if not os.path.isdir(LLAMA_BIN):
         pytest.skip(f"llama.cpp tools not built at {LLAMA_BIN} (scripts/setup.sh llama)")
     exe = os.path.join(LLAMA_BIN, "tp-llama-load")
+    src = os.path.join(REPO, "tests", "interop", "llama_load.c")
+    llama_src = os.path.join(LLAMA_CPP_DIR, "src")
+    if (os.path.isdir(llama_src) and
+            (not os.access(exe, os.X_OK) or os.path.getmtime(exe) < os.path.getmtime(src))):
+        exe = str(tmp_path_factory.mktemp("llama_load") / "tp-llama-load")
+        cc = os.environ.get("CC", "cc")
+        r = subprocess.run([cc, "-O2", "-o", exe, src,
+                            "-I" + os.path.join(llama_src, "include"),
+                            "-I" + os.path.join(llama_src, "ggml", "include"),
+                            "-L" + LLAMA_BIN, "-lllama", "-lggml", "-lggml-base",
+                            "-Wl,-rpath," + os.path.abspath(LLAMA_BIN)],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
     assert os.access(exe, os.X_OK), f"{exe} missing: rerun scripts/setup.sh llama"
     return exe
+
+
+def llama_file_type(loader, path):
+    """(name, value) of the file type libllama reports for path."""
+    r = subprocess.run([loader, str(path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for line in r.stdout.splitlines():
+        if line.startswith("file type: "):
+            name, _, num = line[len("file type: "):].rpartition(" (ftype ")
+            return name, int(num.rstrip(")"))
+    raise AssertionError(f"no file type in {r.stdout!r}")
 
 
 def test_split_loads_in_llama_and_merges(tmp_path, llama_loader):
@@ -501,6 +599,107 @@ def test_meta_edit(tmp_path, llama_loader):
     r = run("meta", src, "--set", "llama.block_count=u8:300", check=False)
     assert r.returncode != 0
     assert read(src) == data
+
+
+def test_file_type_describes_the_tensors(tmp_path, llama_loader):
+    """general.file_type is recomputed from the tensor types written when no
+    preset is asked for: the Q4_1 file's metadata restored onto its
+    dequantized (all-F32) tensors must not announce Q4_1."""
+    from safetensors import safe_open
+    src, q41, st, back = (tmp_path / n for n in ("f32.gguf", "q41.gguf", "q41.safetensors",
+                                                  "back.gguf"))
+    tiny_llama(src)
+    convert(src, q41, "--type", "Q4_1")
+    assert kv_values(q41)["general.file_type"] == ((int(VT.UINT32),), 3)
+    assert llama_file_type(llama_loader, q41) == ("Q4_1", 3)
+    convert(q41, st)
+    with safe_open(st, "np") as f:
+        assert json.loads(f.metadata()["gguf:general.file_type"])["value"] == 3
+    convert(st, back)
+    assert {QT(t[1]).name for t in tensor_list(back)} == {"F32"}
+    kv = kv_values(back)
+    assert kv["general.file_type"] == ((int(VT.UINT32),), 0)
+    assert list(kv) == list(kv_values(q41))  # the key keeps its place
+    assert llama_file_type(llama_loader, back) == ("all F32", 0)
+
+
+def test_file_type_recomputed_for_copies_and_element_types(tmp_path, llama_loader):
+    f32, stale, out = tmp_path / "f32.gguf", tmp_path / "stale.gguf", tmp_path / "out.gguf"
+    tiny_llama(f32)
+    # no key: none is invented (the loader guesses the same thing itself)
+    convert(f32, out)
+    assert "general.file_type" not in kv_values(out)
+    assert llama_file_type(llama_loader, out) == ("(guessed) all F32", 1024)
+    # a stale key in a GGUF copy
+    tiny_llama(stale)
+    run("meta", stale, "--no-sync", "--set", "general.file_type=u32:3")
+    assert llama_file_type(llama_loader, stale) == ("Q4_1", 3)
+    convert(stale, out, "--force")
+    assert kv_values(out)["general.file_type"] == ((int(VT.UINT32),), 0)
+    assert llama_file_type(llama_loader, out) == ("all F32", 0)
+    # GGUF Q8_0 -> F16 says F16
+    q8, f16 = tmp_path / "q8.gguf", tmp_path / "f16.gguf"
+    convert(f32, q8, "--type", "q8_0")
+    convert(q8, f16, "--type", "f16")
+    assert kv_values(f16)["general.file_type"] == ((int(VT.UINT32),), 1)
+    assert llama_file_type(llama_loader, f16) == ("F16", 1)
+    # a plain element type: the loader's rule (MXFP4 files are MXFP4_MOE, as
+    # llama-quantize labels them)
+    mx = tmp_path / "mx.gguf"
+    convert(f32, mx, "--type", "mxfp4")
+    assert kv_values(mx)["general.file_type"] == ((int(VT.UINT32),), 38)
+    # a preset label that still describes the tensors survives a copy,
+    # although the loader's rule alone would say Q5_0 (the 32-wide rows
+    # fell back from Q4_K to Q5_0)
+    ks, ks2 = tmp_path / "ks.gguf", tmp_path / "ks2.gguf"
+    convert(f32, ks, "--type", "Q4_K_S")
+    convert(ks, ks2)
+    assert kv_values(ks2)["general.file_type"] == ((int(VT.UINT32),), 14)
+    assert read(ks2) == read(ks)
+
+
+def test_meta_edit_encoded_gguf_keys_in_safetensors(tmp_path, llama_loader):
+    """A SafeTensors file made from GGUF keeps the GGUF keys encoded
+    ("gguf:KEY"): `meta --set KEY` and `--delete KEY` edit those entries, so
+    the GGUF made from the file carries the edit (no shadow key
+    safetensors.metadata.KEY)."""
+    from safetensors import safe_open
+    src, st, out = tmp_path / "t.gguf", tmp_path / "t.safetensors", tmp_path / "out.gguf"
+    tiny_llama(src)
+    run("meta", src, "--no-sync", "--set", "general.name=str:tiny")
+    convert(src, st)
+    with safe_open(st, "np") as f:
+        before = f.metadata()
+    run("meta", st, "--no-sync", "--set", "general.name=str:Edited: yes",
+        "--set", "llama.context_length=int:128", "--set", "llama.block_count=u32:1",
+        "--delete", "llama.rope.dimension_count", "--set", "x.new=f32:0.5")
+    with safe_open(st, "np") as f:
+        md = f.metadata()
+    assert "general.name" not in md and "gguf:llama.rope.dimension_count" not in md
+    name = json.loads(md["gguf:general.name"])
+    # the deleted key came before: the later indices close the gap
+    assert (json.loads(before["gguf:llama.rope.dimension_count"])["index"] <
+            json.loads(before["gguf:general.name"])["index"])
+    assert name == {"index": json.loads(before["gguf:general.name"])["index"] - 1,
+                    "type": "STRING", "value": "Edited: yes"}
+    assert json.loads(md["gguf:llama.context_length"])["type"] == "UINT32"
+    convert(st, out)
+    kv = kv_values(out)
+    assert kv["general.name"] == ((int(VT.STRING),), "Edited: yes")
+    assert kv["llama.context_length"] == ((int(VT.UINT32),), 128)
+    assert kv["x.new"] == ((int(VT.FLOAT32),), 0.5)
+    assert not [k for k in kv if k.startswith("safetensors.metadata.")]
+    assert "llama.rope.dimension_count" not in kv
+    # edited keys keep their place, a new one comes last
+    want = [k for k in kv_values(src) if k != "llama.rope.dimension_count"] + ["x.new"]
+    assert list(kv) == want
+    r = subprocess.run([llama_loader, str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    # a value the key's type cannot hold is refused, the file is unchanged
+    data = read(st)
+    r = run("meta", st, "--set", "llama.context_length=int:-1", check=False)
+    assert r.returncode == 2 and "UINT32" in r.stderr
+    assert read(st) == data
 
 
 def test_meta_edit_safetensors(tmp_path):

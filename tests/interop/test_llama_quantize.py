@@ -26,6 +26,7 @@ missing there).
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -208,6 +209,31 @@ def test_options(llama_quantize, models, tmp_path, model, case):
         opts = ["--token-embedding-type", "q8_0"]
     compare(llama_quantize, tmp_path, models[model], preset, preset,
             lq_opts=opts, tp_opts=opts)
+
+
+@pytest.mark.parametrize("preset", ["Q4_K_M", "Q8_0", "F16"])
+def test_single_row_tensors(llama_quantize, tmp_path, preset):
+    # [1, 256] and [1, 1, 256] are 2-D and 3-D tensors of one row; ggml_n_dims
+    # counts 1, so llama-quantize leaves them as they are ([256, 1], one
+    # column, is quantized, falling back to F16 for its row of 1)
+    spec = gguf_models.variant("two", extra=(("blk.0.row.weight", (1, 256)),
+                                             ("blk.1.row3.weight", (1, 1, 256)),
+                                             ("blk.1.col.weight", (256, 1))))
+    src = gguf_models.build_llama_gguf(tmp_path / "rows.gguf", spec, "f32")
+    compare(llama_quantize, tmp_path, src, preset, preset)
+    types = {t.name: t.tensor_type.name for t in GGUFReader(str(tmp_path / "tp.gguf")).tensors}
+    assert types["blk.0.row.weight"] == types["blk.1.row3.weight"] == "F32"
+    assert types["blk.1.col.weight"] == "F16"
+    r = subprocess.run([tphelpers.tensorport_bin(), "convert", "--dry-run", "--json",
+                        str(src), str(tmp_path / "x.gguf"), "--type", preset],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    notes = {t["name"]: t["note"] for t in json.loads(r.stdout)["tensors"]}
+    assert ("not quantized ([1, 256] is a single row: ggml_n_dims 1); written as [256]"
+            in notes["blk.0.row.weight"])
+    assert ("not quantized ([1, 1, 256] is a single row: ggml_n_dims 1); written as [256]"
+            in notes["blk.1.row3.weight"])
+    assert notes["blk.0.attn_norm.weight"].endswith("not quantized (1-D)")
 
 
 def test_requantize(llama_quantize, models, tmp_path):

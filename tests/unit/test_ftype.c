@@ -21,6 +21,7 @@
 
 #include "convert/ftype.h"
 #include "convert/plan.h"
+#include "dtype/dtype.h"
 #include "model/model.h"
 
 #define OUT_PATH "/nonexistent-tp-ftype-test/out.gguf"
@@ -301,6 +302,8 @@ static tp_convert_options preset_opts(int ftype) {
 static void test_worked_example(void **state) {
   spec s = default_spec();
   tp_model *m = make_model(&s);
+  add(m, "blk.1.row.weight", TP_TYPE_F32, 2, 1, 256, 0);
+  add(m, "blk.1.col.weight", TP_TYPE_F32, 2, 256, 1, 0);
   tp_convert_options o = preset_opts(TP_FTYPE_Q4_K_M);
   tp_plan *p = plan_of(m, &o);
   static const char *const q4k[] = {
@@ -326,6 +329,17 @@ static void test_worked_example(void **state) {
   assert_int_equal(TYPE_OF(p, "output_norm.weight"), TP_TYPE_F32);
   assert_int_equal(TYPE_OF(p, "blk.1.ffn_norm.weight"), TP_TYPE_F32);
   assert_note(p, "blk.1.ffn_norm.weight", "not quantized (1-D)");
+  /* a row vector is 2-D, but ggml_n_dims counts 1: not quantized, and
+   * written with n_dims 1 like llama-quantize's gguf.cpp writes it */
+  assert_int_equal(TYPE_OF(p, "blk.1.row.weight"), TP_TYPE_F32);
+  assert_note(p, "blk.1.row.weight",
+              "kept F32: not quantized ([1, 256] is a single row: ggml_n_dims "
+              "1); written as [256]");
+  assert_int_equal(find(p, "blk.1.row.weight").ndim, 1);
+  assert_int_equal(find(p, "blk.1.row.weight").shape[0], 256);
+  /* one column is 2-D for ggml: quantized, its row of 1 falls back to F16 */
+  assert_int_equal(TYPE_OF(p, "blk.1.col.weight"), TP_TYPE_F16);
+  assert_int_equal(find(p, "blk.1.col.weight").ndim, 2);
   /* llama-quantize's order: non-blk names sorted, then the blocks */
   assert_int_equal(tp_plan_tensor_at(p, 0, &t), TP_OK);
   assert_int_equal(t.name.len, strlen("output.weight"));
@@ -583,7 +597,10 @@ static void test_plain_type(void **state) {
   assert_int_equal(TYPE_OF(p, "blk.1.ffn_down.weight"), TP_TYPE_Q4_K);
   assert_int_equal(TYPE_OF(p, "output.weight"), TP_TYPE_Q5_0);
   assert_int_equal(TYPE_OF(p, "blk.0.ffn_norm.weight"), TP_TYPE_F32);
-  assert_int_equal(meta_u32(p, "general.file_type"), 15);
+  /* the rows of 288 fell back to Q5_0, which most tensors now are: the
+   * file says so (llama.cpp's loader rule), not Q4_K_M */
+  assert_int_equal(meta_u32(p, "general.file_type"), TP_FTYPE_Q5_0);
+  assert_string_equal(p->meta.items[p->meta.n - 1].key, "general.file_type");
   /* no reordering without a preset */
   assert_int_equal(tp_plan_tensor_at(p, 0, &t), TP_OK);
   assert_memory_equal(t.name.data, "token_embd.weight", t.name.len);
@@ -596,9 +613,151 @@ static void test_plain_type(void **state) {
   assert_int_equal(meta_u32(p, "general.file_type"), 1);
   tp_plan_free(p);
 
+  o.type = TP_TYPE_Q8_0; /* a plain type keeps the rank */
+  add(m, "blk.0.row.weight", TP_TYPE_F32, 2, 1, 288, 0);
+  p = plan_of(m, &o);
+  assert_int_equal(TYPE_OF(p, "blk.0.row.weight"), TP_TYPE_F32);
+  assert_note(p, "blk.0.row.weight", "([1, 288] is a single row: ggml_n_dims 1)");
+  assert_int_equal(find(p, "blk.0.row.weight").ndim, 2);
+  tp_plan_free(p);
+
   o.type = TP_TYPE_F64; /* no llama_ftype: the stale key goes */
   p = plan_of(m, &o);
   assert_true(tp_meta_find(&p->meta, "general.file_type", 17) == SIZE_MAX);
+  tp_plan_free(p);
+  tp_model_free(m);
+}
+
+/* ---- general.file_type without a preset ------------------------------------------ */
+
+static void entry(tp_plan_entry *e, const char *name, tp_type t) {
+  memset(e, 0, sizeof *e);
+  e->name = name;
+  e->name_len = strlen(name);
+  e->dst_type = t;
+}
+
+/* llama_model_loader's guess: the most common type, counted in its tensor
+ * order (weight_name_comparer), the first type to reach the maximum wins. */
+static void test_guess(void **state) {
+  tp_plan_entry e[4];
+  tp_type most;
+  int ft;
+  (void)state;
+  memset(e, 0, sizeof e);
+  assert_int_equal(tp_ftype_guess(e, 0, &ft, &most), TP_OK);
+  assert_int_equal(ft, TP_FTYPE_ALL_F32);
+  /* plan order x y blk.1.z blk.0.w, loader order x y blk.0.w blk.1.z:
+   * Q8_0 reaches two first */
+  entry(&e[0], "x", TP_TYPE_Q8_0);
+  entry(&e[1], "y", TP_TYPE_F32);
+  entry(&e[2], "blk.1.z", TP_TYPE_F32);
+  entry(&e[3], "blk.0.w", TP_TYPE_Q8_0);
+  assert_int_equal(tp_ftype_guess(e, 4, &ft, &most), TP_OK);
+  assert_int_equal(ft, TP_FTYPE_Q8_0);
+  assert_int_equal(most, TP_TYPE_Q8_0);
+  e[3].name = "blk.2.w";
+  assert_int_equal(tp_ftype_guess(e, 4, &ft, &most), TP_OK);
+  assert_int_equal(ft, TP_FTYPE_ALL_F32);
+  /* the loader's names for the K-quants; MXFP4 as llama-quantize labels
+   * it; types no llama_ftype describes */
+  entry(&e[0], "a", TP_TYPE_Q3_K);
+  assert_int_equal(tp_ftype_guess(e, 1, &ft, &most), TP_OK);
+  assert_int_equal(ft, TP_FTYPE_Q3_K_M);
+  e[0].dst_type = TP_TYPE_Q4_K;
+  assert_int_equal(tp_ftype_guess(e, 1, &ft, &most), TP_OK);
+  assert_int_equal(ft, TP_FTYPE_Q4_K_M);
+  e[0].dst_type = TP_TYPE_BF16;
+  assert_int_equal(tp_ftype_guess(e, 1, &ft, &most), TP_OK);
+  assert_int_equal(ft, TP_FTYPE_BF16);
+  e[0].dst_type = TP_TYPE_MXFP4;
+  assert_int_equal(tp_ftype_guess(e, 1, &ft, &most), TP_OK);
+  assert_int_equal(ft, TP_FTYPE_MXFP4_MOE);
+  e[0].dst_type = TP_TYPE_NVFP4;
+  assert_int_equal(tp_ftype_guess(e, 1, &ft, &most), TP_OK);
+  assert_int_equal(ft, TP_FTYPE_NVFP4);
+  e[0].dst_type = TP_TYPE_I32;
+  assert_int_equal(tp_ftype_guess(e, 1, &ft, &most), TP_OK);
+  assert_int_equal(ft, -1);
+  assert_int_equal(most, TP_TYPE_I32);
+}
+
+/* Copies (no preset, no type): a general.file_type that describes the
+ * tensors stays as it is, a stale one is recomputed in its place, none is
+ * invented. */
+static void test_file_type_of_copies(void **state) {
+  spec s = default_spec();
+  tp_model *m;
+  tp_convert_options o = TP_CONVERT_OPTIONS_INIT;
+  tp_plan *p;
+  size_t at;
+  (void)state;
+  m = make_model(&s); /* F32 tensors, general.file_type 1 (MOSTLY_F16) */
+  at = tp_meta_find(&m->meta, "general.file_type", 17);
+  p = plan_of(m, &o);
+  assert_int_equal(meta_u32(p, "general.file_type"), TP_FTYPE_ALL_F32);
+  assert_int_equal(tp_meta_find(&p->meta, "general.file_type", 17), at);
+  tp_plan_free(p);
+  /* a wrong value type is no file type llama.cpp can read */
+  m->meta.items[at].val.type = TP_VALUE_I32;
+  m->meta.items[at].val.v.i = 0;
+  p = plan_of(m, &o);
+  assert_int_equal(meta_u32(p, "general.file_type"), TP_FTYPE_ALL_F32);
+  tp_plan_free(p);
+  assert_int_equal(tp_meta_remove(&m->meta, "general.file_type", 17), TP_OK);
+  p = plan_of(m, &o);
+  assert_true(tp_meta_find(&p->meta, "general.file_type", 17) == SIZE_MAX);
+  tp_plan_free(p);
+  tp_model_free(m);
+
+  /* Q4_K_S: the loader would say Q4_K_M for Q4_K tensors, but the label
+   * still describes them; likewise a preset's mixture where other types
+   * outnumber its main type (MXFP4_MOE: Q8_0 and F32 besides the MXFP4
+   * experts) */
+  s.mat = TP_TYPE_Q4_K;
+  m = make_model(&s);
+  assert_int_equal(tp_meta_set_u32(&m->meta, "general.file_type", TP_FTYPE_Q4_K_S),
+                   TP_OK);
+  p = plan_of(m, &o);
+  assert_int_equal(meta_u32(p, "general.file_type"), TP_FTYPE_Q4_K_S);
+  tp_plan_free(p);
+  assert_int_equal(tp_meta_set_u32(&m->meta, "general.file_type", TP_FTYPE_MXFP4_MOE),
+                   TP_OK);
+  p = plan_of(m, &o);
+  assert_int_equal(meta_u32(p, "general.file_type"), TP_FTYPE_Q4_K_M);
+  tp_plan_free(p);
+  tp_model_free(m);
+  /* rows Q4_K does not divide are Q5_0 in a Q4_K_S file: still Q4_K_S; a
+   * Q4_1 label on the same tensors is stale */
+  s.mat = TP_TYPE_Q5_0;
+  m = make_model(&s);
+  assert_int_equal(tp_meta_set_u32(&m->meta, "general.file_type", TP_FTYPE_Q4_K_S),
+                   TP_OK);
+  p = plan_of(m, &o);
+  assert_int_equal(meta_u32(p, "general.file_type"), TP_FTYPE_Q4_K_S);
+  tp_plan_free(p);
+  assert_int_equal(tp_meta_set_u32(&m->meta, "general.file_type", TP_FTYPE_Q4_1),
+                   TP_OK);
+  p = plan_of(m, &o);
+  assert_int_equal(meta_u32(p, "general.file_type"), TP_FTYPE_Q5_0);
+  tp_plan_free(p);
+  tp_model_free(m);
+  s = default_spec();
+  s.n_expert = 8;
+  m = make_model(&s);
+  {
+    size_t i;
+    for (i = 0; i < m->ntensors; i++) {
+      tp_tensor *t = &m->tensors[i];
+      if (strstr(t->name, "_exps")) t->type = TP_TYPE_MXFP4;
+      else if (t->ndim == 2 && !strstr(t->name, "gate_inp")) t->type = TP_TYPE_Q8_0;
+      assert_true(tp_type_nbytes(t->type, t->nelements, &t->nbytes));
+    }
+  }
+  assert_int_equal(tp_meta_set_u32(&m->meta, "general.file_type", TP_FTYPE_MXFP4_MOE),
+                   TP_OK);
+  p = plan_of(m, &o);
+  assert_int_equal(meta_u32(p, "general.file_type"), TP_FTYPE_MXFP4_MOE);
   tp_plan_free(p);
   tp_model_free(m);
 }
@@ -685,6 +844,7 @@ int main(void) {
       cmocka_unit_test(test_fallbacks),    cmocka_unit_test(test_options),
       cmocka_unit_test(test_source_types), cmocka_unit_test(test_plain_type),
       cmocka_unit_test(test_arch_rules),   cmocka_unit_test(test_refused),
+      cmocka_unit_test(test_guess),        cmocka_unit_test(test_file_type_of_copies),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

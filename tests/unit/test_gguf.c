@@ -920,6 +920,114 @@ static void test_meta_defaults(void **state) {
   tp_meta_free(&ms);
 }
 
+/* Plans (to a path that does not exist) of a SafeTensors model with
+ * tensors b, a, c whose metadata records the GGUF order `order`; returns
+ * the planned names joined ("cab"), or the status when planning fails. */
+static tp_status order_of(const char *order, char *names) {
+  tp_model *m;
+  tp_plan *p = NULL;
+  tp_convert_options o = TP_CONVERT_OPTIONS_INIT;
+  static const char *const src[] = {"b", "a", "c"};
+  static const char kv[] = "{\"index\":0,\"type\":\"UINT8\",\"value\":1}";
+  const uint64_t shape[1] = {2};
+  tp_status st;
+  size_t i;
+  assert_int_equal(tp_model_new(&m, TP_FORMAT_SAFETENSORS, "mem.safetensors"), TP_OK);
+  for (i = 0; i < 3; i++)
+    assert_int_equal(tp_model_add_tensor(m, src[i], 1, TP_TYPE_F32, 1, shape, 0,
+                                         0, NULL),
+                     TP_OK);
+  assert_int_equal(tp_meta_set_str(&m->meta, "gguf:x", kv, strlen(kv)), TP_OK);
+  if (order)
+    assert_int_equal(tp_meta_set_str(&m->meta, TP_GGUF_ST_ORDER_KEY, order,
+                                     strlen(order)),
+                     TP_OK);
+  st = tp_plan_create(&p, m, "/nonexistent-tp-gguf-test/out.gguf", &o);
+  if (st == TP_OK) {
+    for (i = 0; i < p->n; i++) names[i] = p->entries[i].name[0];
+    names[p->n] = 0;
+    /* the order entry is no GGUF KV */
+    assert_int_equal(p->meta.n, 1);
+    assert_string_equal(p->meta.items[0].key, "x");
+  }
+  tp_plan_free(p);
+  tp_model_free(m);
+  return st;
+}
+
+/* GGUF -> SafeTensors records the tensor order; SafeTensors -> GGUF puts the
+ * tensors back in it when it lists exactly the file's tensors. */
+static void test_tensor_order(void **state) {
+  tp_tensor t[3];
+  tp_metastore st;
+  tp_arena a;
+  tp_string *names;
+  size_t n;
+  bool present;
+  char got[8];
+  (void)state;
+  memset(t, 0, sizeof t);
+  t[0].name = "z.w";
+  t[0].name_len = 3;
+  t[1].name = "q\"\xff";
+  t[1].name_len = 3;
+  t[2].name = "a";
+  t[2].name_len = 1;
+  tp_meta_init(&st);
+  tp_arena_init(&a);
+  assert_int_equal(tp_gguf_tensor_order_to_safetensors(t, 3, &st), TP_OK);
+  assert_int_equal(st.n, 1);
+  assert_string_equal(st.items[0].key, "gguf.tensor_order");
+  assert_string_equal(st.items[0].val.v.s.data,
+                      "[\"z.w\",{\"hex\":\"7122ff\"},\"a\"]");
+  assert_true(tp_gguf_st_from_gguf(&st));
+  assert_int_equal(tp_gguf_tensor_order_from_safetensors(&st, &a, &names, &n,
+                                                         &present),
+                   TP_OK);
+  assert_true(present);
+  assert_int_equal(n, 3);
+  assert_int_equal(names[1].len, 3);
+  assert_memory_equal(names[1].data, "q\"\xff", 3);
+  assert_memory_equal(names[2].data, "a", 1);
+  tp_meta_free(&st);
+  tp_arena_free(&a);
+
+  /* a GGUF KV of the order entry's plain name stays encoded */
+  tp_meta_init(&st);
+  {
+    tp_metastore g;
+    tp_meta_init(&g);
+    assert_int_equal(tp_meta_set_str(&g, "safetensors.metadata.gguf.tensor_order",
+                                     "[]", 2),
+                     TP_OK);
+    assert_int_equal(tp_gguf_meta_to_safetensors(&g, &st), TP_OK);
+    assert_int_equal(st.n, 1);
+    assert_string_equal(st.items[0].key,
+                        "gguf:safetensors.metadata.gguf.tensor_order");
+    tp_meta_free(&g);
+  }
+  tp_meta_free(&st);
+
+  assert_int_equal(order_of("[\"c\",\"a\",\"b\"]", got), TP_OK);
+  assert_string_equal(got, "cab");
+  /* anything but exactly the file's tensors: the source order */
+  assert_int_equal(order_of(NULL, got), TP_OK);
+  assert_string_equal(got, "bac");
+  assert_int_equal(order_of("[\"c\",\"a\"]", got), TP_OK);
+  assert_string_equal(got, "bac");
+  assert_int_equal(order_of("[\"c\",\"a\",\"x\"]", got), TP_OK);
+  assert_string_equal(got, "bac");
+  assert_int_equal(order_of("[\"c\",\"a\",\"a\"]", got), TP_OK);
+  assert_string_equal(got, "bac");
+  assert_int_equal(order_of("[\"c\",\"a\",\"b\",\"d\"]", got), TP_OK);
+  assert_string_equal(got, "bac");
+  /* a malformed entry is an error naming it */
+  assert_int_equal(order_of("{\"c\":1}", got), TP_EFORMAT);
+  assert_non_null(strstr(tp_last_error(), "gguf.tensor_order"));
+  assert_int_equal(order_of("[\"c\",2,\"b\"]", got), TP_EFORMAT);
+  assert_non_null(strstr(tp_last_error(), "element 1"));
+}
+
 static void test_swap_blocks(void **state) {
   uint8_t q4k[288], q6k[210], orig[288];
   size_t i;
@@ -1086,6 +1194,123 @@ static void test_meta_edit_gguf(void **state) {
   free(b.p);
 }
 
+/* A SafeTensors file of one F32 [1] tensor whose __metadata__ is the JSON
+ * object text md. */
+static void write_st(const char *path, const char *md) {
+  char hdr[1024];
+  size_t n;
+  uint8_t len[8];
+  FILE *f;
+  int i;
+  n = (size_t)snprintf(hdr, sizeof hdr,
+                       "{\"__metadata__\":%s,\"t\":{\"dtype\":\"F32\","
+                       "\"shape\":[1],\"data_offsets\":[0,4]}}",
+                       md);
+  assert_true(n < sizeof hdr - 8);
+  while (n % 8) hdr[n++] = ' ';
+  for (i = 0; i < 8; i++) len[i] = (uint8_t)((uint64_t)n >> (8 * i));
+  f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(len, 1, 8, f), 8);
+  assert_int_equal(fwrite(hdr, 1, n, f), n);
+  assert_int_equal(fwrite("\0\0\x80?", 1, 4, f), 4);
+  fclose(f);
+}
+
+/* The GGUF keys (in order) a SafeTensors file at path decodes to, joined
+ * by spaces. */
+static void st_gguf_keys(const char *path, char *out, size_t n) {
+  tp_model *m;
+  tp_metastore kv;
+  size_t i, k = 0;
+  assert_int_equal(tp_model_open(&m, path, NULL), TP_OK);
+  tp_meta_init(&kv);
+  assert_int_equal(tp_gguf_meta_from_safetensors(&m->meta, &kv), TP_OK);
+  out[0] = 0;
+  for (i = 0; i < kv.n; i++)
+    k += (size_t)snprintf(out + k, n - k, "%s%s", i ? " " : "", kv.items[i].key);
+  assert_true(k < n);
+  tp_meta_free(&kv);
+  tp_model_free(m);
+}
+
+/* In a SafeTensors file made from GGUF, edits of KEY change the encoded
+ * entry "gguf:KEY": a delete closes the gap in the indices (or a plain entry
+ * would move up into it), int keeps the GGUF type, a new key comes last. */
+static void test_meta_edit_encoded(void **state) {
+  char dir[] = "/tmp/tp_gguf_st_edit_XXXXXX", path[256], keys[512];
+  tp_meta_edits *e;
+  tp_model *m;
+  const tp_value *v;
+  tp_arena a;
+  tp_value dv;
+  uint64_t index;
+  (void)state;
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/m.safetensors", dir);
+  /* GGUF order a, b, p (plain), c */
+  write_st(path,
+           "{\"format\":\"pt\",\"p\":\"plain\","
+           "\"gguf:a\":\"{\\\"index\\\":0,\\\"type\\\":\\\"UINT32\\\",\\\"value\\\":1}\","
+           "\"gguf:b\":\"{\\\"index\\\":1,\\\"type\\\":\\\"STRING\\\",\\\"value\\\":\\\"x\\\"}\","
+           "\"gguf:c\":\"{\\\"index\\\":3,\\\"type\\\":\\\"INT8\\\",\\\"value\\\":-1}\"}");
+  st_gguf_keys(path, keys, sizeof keys);
+  assert_string_equal(keys, "a b safetensors.metadata.p c");
+
+  assert_int_equal(tp_meta_edits_new(&e), TP_OK);
+  assert_int_equal(tp_meta_edits_delete(e, "a"), TP_OK);
+  assert_int_equal(tp_meta_edits_set(e, "c=int:5"), TP_OK);
+  assert_int_equal(tp_meta_edits_set(e, "n=float:0.5"), TP_OK);
+  assert_int_equal(tp_meta_edits_set(e, "p=str:still plain"), TP_OK);
+  assert_int_equal(tp_meta_edit_file(path, NULL, e, TP_META_EDIT_NO_SYNC), TP_OK);
+  tp_meta_edits_free(e);
+  st_gguf_keys(path, keys, sizeof keys);
+  assert_string_equal(keys, "b safetensors.metadata.p c n");
+  assert_int_equal(tp_model_open(&m, path, NULL), TP_OK);
+  assert_null(tp_model_meta_find(m, "a"));
+  assert_null(tp_model_meta_find(m, "gguf:a"));
+  assert_null(tp_model_meta_find(m, "c"));
+  assert_string_equal(tp_model_meta_find(m, "p")->v.s.data, "still plain");
+  tp_arena_init(&a);
+  v = tp_model_meta_find(m, "gguf:c");
+  assert_non_null(v);
+  assert_int_equal(tp_gguf_decode_value(v->v.s.data, v->v.s.len, &a, &dv, &index), TP_OK);
+  assert_int_equal(dv.type, TP_VALUE_I8);
+  assert_int_equal(dv.v.i, 5);
+  assert_int_equal(index, 2);
+  v = tp_model_meta_find(m, "gguf:n");
+  assert_non_null(v);
+  assert_int_equal(tp_gguf_decode_value(v->v.s.data, v->v.s.len, &a, &dv, &index), TP_OK);
+  assert_int_equal(dv.type, TP_VALUE_F32);
+  tp_arena_free(&a);
+  tp_model_free(m);
+
+  /* a value out of the key's range, a broken raw entry: refused, the file
+   * unchanged; a broken entry can be deleted */
+  assert_int_equal(tp_meta_edits_new(&e), TP_OK);
+  assert_int_equal(tp_meta_edits_set(e, "c=int:300"), TP_OK);
+  assert_int_equal(tp_meta_edit_file(path, NULL, e, TP_META_EDIT_NO_SYNC), TP_EINVAL);
+  assert_non_null(strstr(tp_last_error(), "INT8"));
+  tp_meta_edits_free(e);
+  assert_int_equal(tp_meta_edits_new(&e), TP_OK);
+  assert_int_equal(tp_meta_edits_set(e, "gguf:b=str:{\"type\":\"UINT8\"}"), TP_OK);
+  assert_int_equal(tp_meta_edit_file(path, NULL, e, TP_META_EDIT_NO_SYNC), TP_EFORMAT);
+  assert_non_null(strstr(tp_last_error(), "gguf:b"));
+  tp_meta_edits_free(e);
+  st_gguf_keys(path, keys, sizeof keys);
+  assert_string_equal(keys, "b safetensors.metadata.p c n");
+  write_st(path, "{\"gguf:x\":\"nonsense\",\"gguf:y\":\"{\\\"index\\\":1,"
+                 "\\\"type\\\":\\\"BOOL\\\",\\\"value\\\":true}\"}");
+  assert_int_equal(tp_meta_edits_new(&e), TP_OK);
+  assert_int_equal(tp_meta_edits_delete(e, "x"), TP_OK);
+  assert_int_equal(tp_meta_edit_file(path, NULL, e, TP_META_EDIT_NO_SYNC), TP_OK);
+  tp_meta_edits_free(e);
+  st_gguf_keys(path, keys, sizeof keys);
+  assert_string_equal(keys, "y");
+  unlink(path);
+  rmdir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_read_v3),
@@ -1102,8 +1327,10 @@ int main(void) {
       cmocka_unit_test(test_meta_safetensors_round_trip),
       cmocka_unit_test(test_meta_plain_order),
       cmocka_unit_test(test_meta_defaults),
+      cmocka_unit_test(test_tensor_order),
       cmocka_unit_test(test_swap_blocks),
       cmocka_unit_test(test_meta_edit_gguf),
+      cmocka_unit_test(test_meta_edit_encoded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
