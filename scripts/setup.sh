@@ -98,6 +98,7 @@ install_llama() {
   local src stamp
   stamp="$dir/.built-$ver"
   if [ -f "$stamp" ]; then
+    install_llama_driver "$dir"
     return 0
   fi
   [ -n "${3:-}" ] || install_python
@@ -118,10 +119,23 @@ install_llama() {
     || { cat "$dir/configure.log" >&2; exit 1; }
   cmake --build "$dir/build" -j "$(nproc)" --target llama-quantize llama-gguf-split \
     > "$dir/build.log" 2>&1 || { tail -50 "$dir/build.log" >&2; exit 1; }
-  # our own driver that loads a model through libllama (tests/interop/llama_load.c)
+  touch "$stamp"
+  install_llama_driver "$dir"
+}
+
+# Our own driver that loads a model through libllama
+# (tests/interop/llama_load.c), rebuilt whenever its source changes.
+install_llama_driver() {
+  local dir=$1 src="$1/src" stamp
+  stamp="$dir/.driver-$(sha256sum tests/interop/llama_load.c | cut -c1-16)"
+  if [ -f "$stamp" ] && [ -x "$dir/build/bin/tp-llama-load" ]; then
+    return 0
+  fi
+  log "building tp-llama-load (tests/interop/llama_load.c)"
   cc -O2 -o "$dir/build/bin/tp-llama-load" tests/interop/llama_load.c \
     -I"$src/include" -I"$src/ggml/include" -L"$dir/build/bin" -lllama -lggml -lggml-base \
     -Wl,-rpath,"$(cd "$dir/build/bin" && pwd)"
+  rm -f "$dir"/.driver-*
   touch "$stamp"
 }
 
