@@ -84,6 +84,22 @@ TP_API tp_status tp_last_status(void);
 /** Clears this thread's last error. */
 TP_API void tp_clear_error(void);
 
+/** Notices: what the library did on its own that the user should hear of,
+ *  whether or not the call succeeded. Today these are removals of what an
+ *  interrupted run left beside an output (its temporary files and folders,
+ *  each named with its size; a folder that a killed replacement had moved
+ *  aside is put back instead) and an old output folder that could not be
+ *  removed after its replacement. Notices are kept per thread, on the
+ *  thread that called tp_plan_execute, tp_convert or tp_meta_edit_file*,
+ *  until tp_notices_clear(); at most 32 are kept, and when more arrived
+ *  the last one says how many were dropped. Never an error. */
+TP_API size_t tp_notice_count(void);
+/** Notice i (0 <= i < tp_notice_count()), or NULL; valid until the next
+ *  notice or tp_notices_clear() on this thread. */
+TP_API const char *tp_notice_at(size_t i);
+/** Forgets this thread's notices. */
+TP_API void tp_notices_clear(void);
+
 /* ------------------------------------------------------------------------ */
 /* Element types                                                            */
 /* ------------------------------------------------------------------------ */
@@ -452,6 +468,10 @@ TP_API tp_format tp_plan_format(const tp_plan *p);
 TP_API size_t tp_plan_file_count(const tp_plan *p);
 TP_API const char *tp_plan_file_path(const tp_plan *p, size_t i);
 TP_API uint64_t tp_plan_file_size(const tp_plan *p, size_t i);
+/** Non-zero when output file i holds no tensors: a side file (the shard
+ *  index of a sharded output, or a file copied from the source folder into
+ *  a folder output). 0 for a model file, or when i is out of range. */
+TP_API int tp_plan_file_is_side(const tp_plan *p, size_t i);
 
 /** Per-tensor comparison statistics (verify and diff). */
 typedef struct tp_compare_stats {
@@ -479,9 +499,16 @@ typedef struct tp_convert_result {
 } tp_convert_result;
 
 /** Executes a plan: writes every output file through a temporary file beside
- *  it (positional writes from a thread pool, fsync, rename, directory fsync),
- *  then optionally verifies. On any error or cancellation no output is left
- *  behind. res may be NULL. */
+ *  it (unnamed where the platform allows: Linux O_TMPFILE; positional writes
+ *  from a thread pool, fsync, link or rename, directory fsync), then
+ *  optionally verifies. A folder output (HF) is built whole as a temporary
+ *  folder beside its target, synced, and then renamed into place; an
+ *  existing target (an empty folder, or anything with TP_CONVERT_FORCE) is
+ *  swapped out and removed only once the new folder is in place, so the
+ *  target is always the old output or the new one, never a mix. On any
+ *  error or cancellation no output is left behind and the target is
+ *  unchanged. What interrupted runs left beside the target is removed first
+ *  and reported as notices (tp_notice_count). res may be NULL. */
 TP_API tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res);
 
 /** Convenience: open, plan and execute in one call. */
