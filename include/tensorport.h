@@ -454,9 +454,13 @@ typedef struct tp_plan_tensor {
 /** Builds the conversion plan of src into out_path: one entry per output
  *  tensor with its type, its output file and offset, and the output files
  *  with their sizes. Nothing is written. The plan keeps a reference to src,
- *  which must outlive it. Errors: TP_EINVAL (bad options), TP_EUNSUPPORTED
- *  (a tensor the target cannot hold), TP_EEXISTS (an output exists and
- *  TP_CONVERT_FORCE is not set). */
+ *  which must outlive it. Errors: TP_EINVAL (bad options; a folder output
+ *  that would replace the folder the input is in), TP_EUNSUPPORTED (a
+ *  tensor the target cannot hold), TP_EEXISTS (an output exists and
+ *  TP_CONVERT_FORCE is not set; for a folder output, a target that is not
+ *  absent or an empty folder: a non-empty folder, a file, a symbolic link).
+ *  A folder output from a Hugging Face folder carries every side file of
+ *  the source (see docs/formats/safetensors.md, "HF folder output"). */
 TP_API tp_status tp_plan_create(tp_plan **out, const tp_model *src,
                                 const char *out_path,
                                 const tp_convert_options *opts);
@@ -700,9 +704,14 @@ TP_API tp_status tp_meta_edit_file_progress(const char *path, const char *out_pa
  *  with TP_ECANCELED and remove their temporary files. */
 TP_API void tp_request_cancel(void);
 
-/** Unlinks every temporary output file currently open in the process.
- *  Async-signal-safe; meant for a SIGINT/SIGTERM handler that exits
- *  immediately afterwards. */
+/** Removes every named temporary output of the process: temporary files,
+ *  and temporary output folders with what was written into them; a folder
+ *  output that a replacement had moved aside is put back. Unnamed
+ *  temporaries (Linux O_TMPFILE) vanish with the process by themselves.
+ *  Async-signal-safe (unlink, rmdir, rename only); meant for a SIGINT or
+ *  SIGTERM handler that exits immediately afterwards. What it cannot
+ *  remove (an old folder being deleted after its replacement) carries our
+ *  naming pattern and is removed by the next run on the same target. */
 TP_API void tp_cleanup_temp_files_signal_safe(void);
 
 #ifdef __cplusplus
