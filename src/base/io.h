@@ -78,7 +78,8 @@ const char *tp_outfile_name(const tp_outfile *f);
 tp_status tp_outfile_commit(tp_outfile *f);
 /* Commits several files at once: syncs (unless TP_OUT_NO_SYNC) and closes
  * every one first, so that none is put in place unless all are complete,
- * then places them in array order, then syncs each of their folders once.
+ * then (unless a cancellation was requested meanwhile: TP_ECANCELED)
+ * places them in array order, then syncs each of their folders once.
  * Every handle is freed and its entry set to NULL, whether or not this
  * succeeds; on failure the files not placed yet are removed (NULL entries
  * are skipped). Files made with TP_OUT_IN_NEW_DIR are only synced and
@@ -116,7 +117,8 @@ tp_status tp_outdir_file(tp_outdir *d, const char *final_file, char **path);
  * the files must be committed already) and puts it in place: renamed onto
  * an absent target, else swapped with the old target (atomically where the
  * platform can exchange two names, else the old one is first moved aside
- * to ".NAME.old.XXXXXX"), the parent synced, then the old one removed. The
+ * to ".NAME.old.XXXXXX"), the parent synced, then the old one removed.
+ * A cancellation requested before the swap stops it (TP_ECANCELED). The
  * handle is freed whether or not this succeeds; on failure the target is
  * what it was and the temporary folder is removed. */
 tp_status tp_outdir_commit(tp_outdir *d);

@@ -387,6 +387,8 @@ tp_status tp_outdir_commit(tp_outdir *d) {
   bool placed = false;
   if (!(d->flags & TP_OUT_NO_SYNC)) st = sync_tree(d);
   if (st == TP_OK) tp_test_pause_at("folder-synced");
+  if (st == TP_OK && tp_cancel_requested())
+    st = tp_error(TP_ECANCELED, "cancelled before the output was put in place");
   /* the target is checked again: it may have changed since the start */
   if (st == TP_OK) st = tp_outdir_check_target(d->final_path, d->flags);
   if (st == TP_OK && lstat(d->final_path, &sb) != 0 && errno == ENOENT) {

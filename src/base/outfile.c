@@ -372,6 +372,10 @@ tp_status tp_outfile_commit_all(tp_outfile **files, size_t n) {
   for (i = 0; st == TP_OK && i < n; i++)
     if (files[i]) st = finish_data(files[i]);
   if (st == TP_OK) tp_test_pause_at("synced");
+  /* the last moment a cancellation (a signal during the final sync) can
+   * still leave the target as it was */
+  if (st == TP_OK && tp_cancel_requested())
+    st = tp_error(TP_ECANCELED, "cancelled before the output was put in place");
   /* 2. placed in the caller's order */
   for (i = 0; st == TP_OK && i < n; i++) {
     tp_outfile *f = files[i];

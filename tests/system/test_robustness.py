@@ -65,6 +65,25 @@ def test_signal_removes_partial_output(tmp_path, big_model, sig, code, name, por
     assert leftovers(out_dir) == []
 
 
+@pytest.mark.parametrize("folder", [False, True], ids=["file", "folder"])
+def test_signal_during_final_sync(tmp_path, big_model, folder):
+    """A signal that arrives while the output is being synced still stops
+    the conversion before anything is put in place."""
+    out = tmp_path / ("hf" if folder else "o.safetensors")
+    p = start_paused([tensorport_bin(), "convert", str(big_model),
+                      f"{out}/" if folder else str(out), "--no-progress"],
+                     "folder-synced" if folder else "synced",
+                     stderr=subprocess.PIPE, text=True)
+    assert p.returncode is None
+    p.send_signal(signal.SIGINT)
+    p.send_signal(signal.SIGCONT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "interrupted (SIGINT); removed the partial output" in err
+    assert not out.exists()
+    assert [n for n in os.listdir(tmp_path) if n.startswith(".")] == []
+
+
 def test_signal_keeps_existing_output(tmp_path, big_model):
     out = tmp_path / "o.safetensors"
     out.write_bytes(b"precious")
