@@ -135,8 +135,16 @@ void cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_exit_code(tp_status st);
 /* Prints the library's last error (or tp_strerror(st) if it left none) and
  * returns the exit status for st. A cancellation caused by a signal maps to
- * 128 + signal without a message. */
+ * 128 + signal, with the line of cli_interrupted. */
 int cli_fail(tp_status st);
+/* "tensorport: interrupted (SIGINT); <what>" on stderr, even with --quiet
+ * (what may be empty); returns 128 + the signal received. */
+int cli_interrupted(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "SIGINT", "SIGTERM", "SIGHUP". */
+const char *cli_signal_name(int sig);
+/* Prints the library's notices (tp_notice_at) as info lines and clears
+ * them. */
+void cli_print_notices(void);
 /* Flushes stdout and reports a failed write; returns the exit status to use
  * (rc unchanged on success, CLI_EXIT_IO on failure). */
 int cli_finish_stdout(int rc);

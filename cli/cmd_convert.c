@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -27,13 +28,15 @@ const char cli_help_convert[] =
     "or a .gguf file) into OUT. The output format is --to, or else taken\n"
     "from OUT: .gguf, .safetensors, or a trailing '/' for a folder. Each\n"
     "output is written to a temporary file beside it and renamed when\n"
-    "complete; a failed or interrupted run leaves nothing behind.\n"
+    "complete, a folder as a whole; a failed or interrupted run leaves\n"
+    "nothing behind, and what a killed run left is removed by the next.\n"
     "\n"
     "Output:\n"
     "  -o, --outfile OUT            the output path (instead of the OUT\n"
     "                               argument)\n"
     "      --to FORMAT              output format: safetensors, hf, gguf\n"
-    "  -f, --force                  overwrite existing outputs\n"
+    "  -f, --force                  replace existing outputs (a folder\n"
+    "                               is replaced whole, a link itself)\n"
     "      --dry-run                print the plan (each tensor with its\n"
     "                               types, shape and size; each output file\n"
     "                               with its size) and write nothing\n"
@@ -437,6 +440,20 @@ static int parse_args(convert_args *a, int argc, char **argv) {
 
 /* ---- the plan --------------------------------------------------------------- */
 
+/* ", plus 12 side files" (an index, copied config and tokenizer files)
+ * after the count of the files that hold tensors; "" without side files.
+ * Returns the number of model files. */
+static size_t count_files(tp_plan *plan, char *side, size_t len) {
+  size_t nf = tp_plan_file_count(plan), ns = 0;
+  for (size_t i = 0; i < nf; i++)
+    ns += tp_plan_file_is_side(plan, i) != 0;
+  if (ns)
+    snprintf(side, len, ", plus %zu side file%s", ns, ns == 1 ? "" : "s");
+  else
+    side[0] = 0;
+  return nf - ns;
+}
+
 static void print_plan_text(FILE *f, tp_plan *plan, const tp_model *m,
                             const char *in, const char *out, int ftype) {
   size_t n = tp_plan_tensor_count(plan), nf = tp_plan_file_count(plan);
@@ -497,10 +514,12 @@ static void print_plan_text(FILE *f, tp_plan *plan, const tp_model *m,
     fprintf(f, "  %s  %llu bytes%s\n", tp_plan_file_path(plan, i),
             (unsigned long long)sz, buf);
   }
+  char side[48];
+  size_t nm = count_files(plan, side, sizeof side);
   cli_fmt_approx(buf, sizeof buf, total, 1);
-  fprintf(f, "total: %zu tensor%s, %llu bytes%s in %zu file%s\n", n,
-          n == 1 ? "" : "s", (unsigned long long)total, buf, nf,
-          nf == 1 ? "" : "s");
+  fprintf(f, "total: %zu tensor%s, %llu bytes%s in %zu file%s%s\n", n,
+          n == 1 ? "" : "s", (unsigned long long)total, buf, nm,
+          nm == 1 ? "" : "s", side);
 }
 
 static json_t *files_json(tp_plan *plan) {
@@ -576,16 +595,17 @@ static json_t *plan_json(const convert_args *a, tp_plan *plan,
 /* ---- the run ------------------------------------------------------------------- */
 
 static void print_summary(tp_plan *plan, const tp_convert_result *res) {
-  char hb[24], hr[24], e1[32], e2[32];
+  char hb[24], hr[24], e1[32], e2[32], side[48];
   size_t nf = tp_plan_file_count(plan);
+  size_t nm = count_files(plan, side, sizeof side);
   double rate = res->seconds > 0 ? (double)res->bytes_written / res->seconds
                                  : 0.0;
   cli_fmt_approx(hb, sizeof hb, res->bytes_written, 1);
   cli_fmt_human(hr, sizeof hr, (uint64_t)rate);
-  cli_info("wrote %llu tensor%s to %zu file%s: %llu bytes of data%s in "
+  cli_info("wrote %llu tensor%s to %zu file%s%s: %llu bytes of data%s in "
            "%.2f s (%s/s)",
            (unsigned long long)res->tensors_written,
-           res->tensors_written == 1 ? "" : "s", nf, nf == 1 ? "" : "s",
+           res->tensors_written == 1 ? "" : "s", nm, nm == 1 ? "" : "s", side,
            (unsigned long long)res->bytes_written, hb, res->seconds, hr);
   for (size_t i = 0; i < nf; i++) {
     uint64_t sz = tp_plan_file_size(plan, i);
@@ -653,7 +673,7 @@ static int run(convert_args *a) {
     return cli_fail(st);
   if (cli_signal_received()) {
     tp_model_free(m);
-    return 128 + cli_signal_received();
+    return cli_interrupted("nothing was written");
   }
 
   rc = check_preset_target(a);
@@ -710,17 +730,25 @@ static int run(convert_args *a) {
   if (cli_signal_received()) {
     tp_plan_free(plan);
     tp_model_free(m);
-    return 128 + cli_signal_received();
+    return cli_interrupted("nothing was written");
   }
 
+  struct stat sb;
+  int existed = lstat(a->out, &sb) == 0;
   memset(&res, 0, sizeof res);
   cli_progress_init(&pr, a->progress); /* the clock starts now */
   double t0 = cli_now();
+  tp_notices_clear();
   st = tp_plan_execute(plan, &res);
   cli_progress_finish(&pr);
+  /* what the run cleaned up for earlier, interrupted ones */
+  cli_print_notices();
   if (res.seconds <= 0)
     res.seconds = cli_now() - t0;
-  if (st != TP_OK) {
+  if (st == TP_ECANCELED && cli_signal_received()) {
+    rc = cli_interrupted("removed the partial output; %s %s", a->out,
+                         existed ? "is unchanged" : "was not created");
+  } else if (st != TP_OK) {
     rc = cli_fail(st);
   } else {
     print_summary(plan, &res);

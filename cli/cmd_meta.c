@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -261,16 +262,25 @@ int cmd_meta(int argc, char **argv) {
   }
 
   cli_signals_install(CLI_SIGNALS_CANCEL);
+  struct stat sb;
+  const char *target = out ? out : path;
+  int existed = lstat(target, &sb) == 0;
   {
     cli_progress pr;
     cli_progress_init(&pr, progress);
+    tp_notices_clear();
     st = tp_meta_edit_file_progress(path, out, edits, flags, cli_progress_cb, &pr);
     cli_progress_finish(&pr);
+    /* what the edit cleaned up for earlier, interrupted ones */
+    cli_print_notices();
   }
   /* TP_EINVAL here is an edit that does not fit this file (a string for
    * an integer key, a number for SafeTensors): exit 2 like other input
    * that cannot be handled. */
-  if (st != TP_OK) {
+  if (st == TP_ECANCELED && cli_signal_received()) {
+    rc = cli_interrupted("removed the partial output; %s %s", target,
+                         existed ? "is unchanged" : "was not created");
+  } else if (st != TP_OK) {
     rc = cli_fail(st);
   } else {
     cli_info("%s: %zu edit%s applied", out ? out : path, n,

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,9 +112,38 @@ int cli_exit_code(tp_status st) {
   return CLI_EXIT_SOFTWARE;
 }
 
+const char *cli_signal_name(int sig) {
+  switch (sig) {
+  case SIGINT: return "SIGINT";
+  case SIGTERM: return "SIGTERM";
+  case SIGHUP: return "SIGHUP";
+  }
+  return "a signal";
+}
+
+int cli_interrupted(const char *fmt, ...) {
+  char what[2048];
+  va_list ap;
+  int sig = cli_signal_received();
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  /* said even with --quiet: the command did not do what was asked */
+  fprintf(stderr, "tensorport: interrupted (%s)%s%s\n", cli_signal_name(sig),
+          what[0] ? "; " : "", what);
+  fflush(stderr);
+  return 128 + (sig ? sig : SIGINT);
+}
+
+void cli_print_notices(void) {
+  for (size_t i = 0; i < tp_notice_count(); i++)
+    cli_info("%s", tp_notice_at(i));
+  tp_notices_clear();
+}
+
 int cli_fail(tp_status st) {
   if (st == TP_ECANCELED && cli_signal_received())
-    return 128 + cli_signal_received(); /* the user knows: no message */
+    return cli_interrupted("%s", "");
   const char *msg = tp_last_error();
   if (!msg || !msg[0])
     msg = tp_strerror(st);

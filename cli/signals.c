@@ -25,6 +25,11 @@
 static volatile sig_atomic_t g_signal;
 static volatile sig_atomic_t g_mode;
 
+static void say(const char *s) {
+  ssize_t r = write(STDERR_FILENO, s, strlen(s));
+  (void)r;
+}
+
 static void on_signal(int sig) {
   if (g_mode == CLI_SIGNALS_CANCEL && !g_signal) {
     g_signal = sig;
@@ -32,6 +37,12 @@ static void on_signal(int sig) {
     return;
   }
   tp_cleanup_temp_files_signal_safe();
+  if (g_mode == CLI_SIGNALS_CANCEL) {
+    /* strlen and write are async-signal-safe; stdio is not */
+    say("tensorport: interrupted again (");
+    say(sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP");
+    say("); removed the partial output without waiting\n");
+  }
   _exit(128 + sig);
 }
 

@@ -84,6 +84,22 @@ TP_API tp_status tp_last_status(void);
 /** Clears this thread's last error. */
 TP_API void tp_clear_error(void);
 
+/** Notices: what the library did on its own that the user should hear of,
+ *  whether or not the call succeeded. Today these are removals of what an
+ *  interrupted run left beside an output (its temporary files and folders,
+ *  each named with its size; a folder that a killed replacement had moved
+ *  aside is put back instead) and an old output folder that could not be
+ *  removed after its replacement. Notices are kept per thread, on the
+ *  thread that called tp_plan_execute, tp_convert or tp_meta_edit_file*,
+ *  until tp_notices_clear(); at most 32 are kept, and when more arrived
+ *  the last one says how many were dropped. Never an error. */
+TP_API size_t tp_notice_count(void);
+/** Notice i (0 <= i < tp_notice_count()), or NULL; valid until the next
+ *  notice or tp_notices_clear() on this thread. */
+TP_API const char *tp_notice_at(size_t i);
+/** Forgets this thread's notices. */
+TP_API void tp_notices_clear(void);
+
 /* ------------------------------------------------------------------------ */
 /* Element types                                                            */
 /* ------------------------------------------------------------------------ */
@@ -438,9 +454,13 @@ typedef struct tp_plan_tensor {
 /** Builds the conversion plan of src into out_path: one entry per output
  *  tensor with its type, its output file and offset, and the output files
  *  with their sizes. Nothing is written. The plan keeps a reference to src,
- *  which must outlive it. Errors: TP_EINVAL (bad options), TP_EUNSUPPORTED
- *  (a tensor the target cannot hold), TP_EEXISTS (an output exists and
- *  TP_CONVERT_FORCE is not set). */
+ *  which must outlive it. Errors: TP_EINVAL (bad options; a folder output
+ *  that would replace the folder the input is in), TP_EUNSUPPORTED (a
+ *  tensor the target cannot hold), TP_EEXISTS (an output exists and
+ *  TP_CONVERT_FORCE is not set; for a folder output, a target that is not
+ *  absent or an empty folder: a non-empty folder, a file, a symbolic link).
+ *  A folder output from a Hugging Face folder carries every side file of
+ *  the source (see docs/formats/safetensors.md, "HF folder output"). */
 TP_API tp_status tp_plan_create(tp_plan **out, const tp_model *src,
                                 const char *out_path,
                                 const tp_convert_options *opts);
@@ -452,6 +472,10 @@ TP_API tp_format tp_plan_format(const tp_plan *p);
 TP_API size_t tp_plan_file_count(const tp_plan *p);
 TP_API const char *tp_plan_file_path(const tp_plan *p, size_t i);
 TP_API uint64_t tp_plan_file_size(const tp_plan *p, size_t i);
+/** Non-zero when output file i holds no tensors: a side file (the shard
+ *  index of a sharded output, or a file copied from the source folder into
+ *  a folder output). 0 for a model file, or when i is out of range. */
+TP_API int tp_plan_file_is_side(const tp_plan *p, size_t i);
 
 /** Per-tensor comparison statistics (verify and diff). */
 typedef struct tp_compare_stats {
@@ -479,9 +503,16 @@ typedef struct tp_convert_result {
 } tp_convert_result;
 
 /** Executes a plan: writes every output file through a temporary file beside
- *  it (positional writes from a thread pool, fsync, rename, directory fsync),
- *  then optionally verifies. On any error or cancellation no output is left
- *  behind. res may be NULL. */
+ *  it (unnamed where the platform allows: Linux O_TMPFILE; positional writes
+ *  from a thread pool, fsync, link or rename, directory fsync), then
+ *  optionally verifies. A folder output (HF) is built whole as a temporary
+ *  folder beside its target, synced, and then renamed into place; an
+ *  existing target (an empty folder, or anything with TP_CONVERT_FORCE) is
+ *  swapped out and removed only once the new folder is in place, so the
+ *  target is always the old output or the new one, never a mix. On any
+ *  error or cancellation no output is left behind and the target is
+ *  unchanged. What interrupted runs left beside the target is removed first
+ *  and reported as notices (tp_notice_count). res may be NULL. */
 TP_API tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res);
 
 /** Convenience: open, plan and execute in one call. */
@@ -681,9 +712,14 @@ TP_API tp_status tp_meta_edit_file_progress(const char *path, const char *out_pa
  *  with TP_ECANCELED and remove their temporary files. */
 TP_API void tp_request_cancel(void);
 
-/** Unlinks every temporary output file currently open in the process.
- *  Async-signal-safe; meant for a SIGINT/SIGTERM handler that exits
- *  immediately afterwards. */
+/** Removes every named temporary output of the process: temporary files,
+ *  and temporary output folders with what was written into them; a folder
+ *  output that a replacement had moved aside is put back. Unnamed
+ *  temporaries (Linux O_TMPFILE) vanish with the process by themselves.
+ *  Async-signal-safe (unlink, rmdir, rename only); meant for a SIGINT or
+ *  SIGTERM handler that exits immediately afterwards. What it cannot
+ *  remove (an old folder being deleted after its replacement) carries our
+ *  naming pattern and is removed by the next run on the same target. */
 TP_API void tp_cleanup_temp_files_signal_safe(void);
 
 #ifdef __cplusplus

@@ -52,3 +52,52 @@ def write_f32_model(path: Path, total_bytes: int, tensor_bytes: int, cols: int =
         f.write(struct.pack("<Q", len(text)) + text)
         for _ in range(n):
             f.write(block)
+
+
+# ---- stopping a conversion at a known step ------------------------------------------
+
+def start_paused(args, step: str, env=None, **popen_kw):
+    """Starts tensorport with TP_TEST_PAUSE_AT=step (the library stops
+    itself with SIGSTOP when it reaches that step) and waits until it has.
+    Returns the Popen, stopped; or with returncode set if it ended first
+    (the step was not on its way)."""
+    import subprocess
+    e = dict(os.environ if env is None else env, TP_TEST_PAUSE_AT=step)
+    p = subprocess.Popen(args, env=e, **popen_kw)
+    wait_stopped(p)
+    return p
+
+
+def wait_stopped(p, timeout: float = 60.0) -> bool:
+    """Waits until p is stopped (True) or has exited (False, returncode set)."""
+    import time
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        pid, status = os.waitpid(p.pid, os.WUNTRACED | os.WNOHANG)
+        if pid == p.pid:
+            if os.WIFSTOPPED(status):
+                return True
+            p.returncode = os.waitstatus_to_exitcode(status)
+            return False
+        time.sleep(0.002)
+    raise AssertionError(f"process {p.pid} neither stopped nor exited in {timeout} s")
+
+
+def temp_names(folder: Path):
+    """Names of our temporaries in folder: .NAME.tmp.XXXXXX, .NAME.old.XXXXXX."""
+    return sorted(p.name for p in Path(folder).iterdir()
+                  if p.name.startswith(".") and (".tmp." in p.name or ".old." in p.name))
+
+
+def tree_digest(folder: Path) -> dict:
+    """{relative path: sha256} of every file under folder (links not followed)."""
+    import hashlib
+    out = {}
+    for p in sorted(Path(folder).rglob("*")):
+        if p.is_file() and not p.is_symlink():
+            h = hashlib.sha256()
+            with open(p, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            out[p.relative_to(folder).as_posix()] = h.hexdigest()
+    return out

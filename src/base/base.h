@@ -49,6 +49,11 @@ tp_status tp_error_errno(tp_status st, int errno_value, const char *fmt, ...)
 /* Out-of-memory error with the requested size. */
 tp_status tp_error_nomem(size_t bytes);
 
+/* Adds a notice for the caller (tp_notice_count/tp_notice_at): something
+ * the library did on its own that the user should hear of, such as
+ * removing what an interrupted run left. Never an error. */
+void tp_notice(const char *fmt, ...) TP_PRINTF(1, 2);
+
 /* ---- checked arithmetic ------------------------------------------------ */
 
 /* Each returns true on overflow and leaves *out unspecified then. */

@@ -1,9 +1,12 @@
 /*
- * error.c - thread-local error record, status strings, allocation helpers.
+ * error.c - thread-local error record and notices, status strings,
+ * allocation helpers.
  *
  * The record holds a status and a formatted message; the library sets it at
  * the failure site and upper layers may prefix the file name. The CLI reads
- * it through tp_last_error() to print one precise line.
+ * it through tp_last_error() to print one precise line. Notices are kept in
+ * a fixed thread-local buffer (no allocation, nothing to free at thread
+ * exit) until the caller clears them.
  */
 #include "base.h"
 
@@ -62,6 +65,45 @@ tp_status tp_error_errno(tp_status st, int errno_value, const char *fmt, ...) {
 tp_status tp_error_nomem(size_t bytes) {
   return tp_error(TP_ENOMEM, "out of memory (allocating %zu bytes)", bytes);
 }
+
+#define TP_NOTICE_MAX 32
+#define TP_NOTICE_BUF 8192
+
+static _Thread_local char g_notice_buf[TP_NOTICE_BUF];
+static _Thread_local size_t g_notice_off[TP_NOTICE_MAX];
+static _Thread_local size_t g_notice_len, g_notice_n, g_notice_dropped;
+static _Thread_local char g_notice_more[64];
+
+void tp_notice(const char *fmt, ...) {
+  va_list ap;
+  int n;
+  size_t room = sizeof g_notice_buf - g_notice_len;
+  if (g_notice_n == TP_NOTICE_MAX || room < 2) {
+    g_notice_dropped++;
+    return;
+  }
+  va_start(ap, fmt);
+  n = vsnprintf(g_notice_buf + g_notice_len, room, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  g_notice_off[g_notice_n++] = g_notice_len;
+  g_notice_len += (size_t)n < room ? (size_t)n + 1 : room;
+  g_notice_buf[g_notice_len - 1] = 0;
+}
+
+size_t tp_notice_count(void) { return g_notice_n + (g_notice_dropped ? 1 : 0); }
+
+const char *tp_notice_at(size_t i) {
+  if (i < g_notice_n) return g_notice_buf + g_notice_off[i];
+  if (i == g_notice_n && g_notice_dropped) {
+    snprintf(g_notice_more, sizeof g_notice_more, "(%zu more notice%s not kept)",
+             g_notice_dropped, g_notice_dropped == 1 ? "" : "s");
+    return g_notice_more;
+  }
+  return NULL;
+}
+
+void tp_notices_clear(void) { g_notice_len = g_notice_n = g_notice_dropped = 0; }
 
 const char *tp_last_error(void) { return g_msg; }
 tp_status tp_last_status(void) { return g_status; }

@@ -96,18 +96,13 @@ static int guarded_copy(void *dst, const void *src, size_t len) {
 
 /* ---- open/close ---------------------------------------------------------- */
 
-tp_status tp_infile_open(tp_infile **out, const char *path, int use_mmap) {
+/* Takes ownership of fd (closed on failure): checks it is a regular file,
+ * records what tp_infile_check_unchanged compares later, maps it if asked. */
+static tp_status infile_from_owned_fd(tp_infile **out, int fd, const char *path,
+                                      int use_mmap) {
   struct stat st;
   tp_infile *f;
-  int fd, fl;
-  *out = NULL;
-  /* O_NONBLOCK so that opening a FIFO never waits for a writer */
-  fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    int e = errno;
-    return tp_error_errno(e == ENOENT ? TP_ENOTFOUND : TP_EIO, e,
-                          "%s: cannot open", path);
-  }
+  int fl;
   if (fstat(fd, &st) != 0) {
     int e = errno;
     close(fd);
@@ -123,7 +118,7 @@ tp_status tp_infile_open(tp_infile **out, const char *path, int use_mmap) {
                                            : "a special file");
   }
   fl = fcntl(fd, F_GETFL);
-  if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
   f = tp_calloc(1, sizeof *f);
   if (!f) {
     close(fd);
@@ -153,6 +148,28 @@ tp_status tp_infile_open(tp_infile **out, const char *path, int use_mmap) {
   }
   *out = f;
   return TP_OK;
+}
+
+tp_status tp_infile_open(tp_infile **out, const char *path, int use_mmap) {
+  int fd;
+  *out = NULL;
+  /* O_NONBLOCK so that opening a FIFO never waits for a writer */
+  fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    int e = errno;
+    return tp_error_errno(e == ENOENT ? TP_ENOTFOUND : TP_EIO, e,
+                          "%s: cannot open", path);
+  }
+  return infile_from_owned_fd(out, fd, path, use_mmap);
+}
+
+tp_status tp_infile_from_fd(tp_infile **out, int fd, const char *name) {
+  int d;
+  *out = NULL;
+  d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (d < 0)
+    return tp_error_errno(TP_EIO, errno, "%s: cannot duplicate descriptor", name);
+  return infile_from_owned_fd(out, d, name, 0);
 }
 
 tp_status tp_infile_from_memory(tp_infile **out, const void *data, size_t len,
@@ -263,6 +280,11 @@ tp_status tp_infile_check_unchanged(tp_infile *f) {
 bool tp_path_exists(const char *path) {
   struct stat st;
   return lstat(path, &st) == 0;
+}
+
+bool tp_path_is_link(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
 bool tp_path_is_dir(const char *path) {

@@ -1,12 +1,17 @@
 /*
  * outfile.c - atomic output files.
  *
- * Data goes to a temporary file in the target's directory (".NAME.tmp.XXXXXX",
- * so rename stays within one filesystem). Space is reserved first so that
- * ENOSPC shows before gigabytes are written. Commit = fsync, close (checked),
- * rename, fsync of the directory. A failed fsync is fatal and never retried.
- * Open temporary names are kept in a fixed table that a signal handler may
- * walk with unlink() only (async-signal-safe).
+ * Data goes to a temporary file in the target's directory, so that the
+ * final step stays within one filesystem. On Linux that file is unnamed
+ * (O_TMPFILE): a killed process leaves nothing, and the commit links it
+ * in. Elsewhere, or where the filesystem refuses O_TMPFILE, it is
+ * ".NAME.tmp.XXXXXX", locked by its owner for as long as the name exists,
+ * so that the next run on the same target can tell a dead owner's file
+ * from a live one and remove it (tempfiles.c). Space is reserved first so
+ * that ENOSPC shows before gigabytes are written. Commit = fsync, close
+ * (checked), link or rename, fsync of the directory. A failed fsync is
+ * fatal and never retried. Named temporaries are registered for the
+ * signal-safe cleanup.
  */
 #define _GNU_SOURCE
 #include "io.h"
@@ -14,62 +19,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef PATH_MAX
-#  define PATH_MAX 4096
-#endif
-
-#define TP_MAX_OPEN_OUTPUTS 256
-
 struct tp_outfile {
   int fd;
+  int hold;         /* a duplicate kept open between close and placement:
+                       it keeps the owner's lock and names the unnamed file */
   unsigned flags;
+  int unnamed;      /* O_TMPFILE: no name until the commit links it */
   char *final_path;
-  char *tmp_path;
+  char *tmp_path;   /* the temporary's name; NULL while it has none */
   char *dir;
-  int slot;
+  int slot;         /* signal-safe registry slot of tmp_path, or -1 */
 };
-
-/* Signal-safe registry of temporary names. A slot is "live" while its flag
- * is 1; the handler only reads complete strings of live slots. */
-static char g_tmp_names[TP_MAX_OPEN_OUTPUTS][PATH_MAX];
-static volatile sig_atomic_t g_tmp_live[TP_MAX_OPEN_OUTPUTS];
-static pthread_mutex_t g_tmp_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int register_tmp(const char *path) {
-  int i, slot = -1;
-  if (strlen(path) >= PATH_MAX) return -1;
-  pthread_mutex_lock(&g_tmp_lock);
-  for (i = 0; i < TP_MAX_OPEN_OUTPUTS; i++) {
-    if (!g_tmp_live[i]) {
-      strcpy(g_tmp_names[i], path);
-      g_tmp_live[i] = 1;
-      slot = i;
-      break;
-    }
-  }
-  pthread_mutex_unlock(&g_tmp_lock);
-  return slot;
-}
-
-static void unregister_tmp(int slot) {
-  if (slot < 0) return;
-  pthread_mutex_lock(&g_tmp_lock);
-  g_tmp_live[slot] = 0;
-  pthread_mutex_unlock(&g_tmp_lock);
-}
-
-void tp_cleanup_temp_files_signal_safe(void) {
-  int i;
-  for (i = 0; i < TP_MAX_OPEN_OUTPUTS; i++)
-    if (g_tmp_live[i]) unlink(g_tmp_names[i]);
-}
 
 static char *dir_of(const char *path) {
   const char *slash = strrchr(path, '/');
@@ -83,7 +48,11 @@ static const char *base_of(const char *path) {
   return slash ? slash + 1 : path;
 }
 
-static tp_status reserve_space(int fd, uint64_t size, const char *tmp) {
+const char *tp_outfile_name(const tp_outfile *f) {
+  return f->tmp_path ? f->tmp_path : f->final_path;
+}
+
+static tp_status reserve_space(int fd, uint64_t size, const char *name) {
   if (size == 0) return TP_OK;
 #if defined(__linux__)
   {
@@ -95,13 +64,80 @@ static tp_status reserve_space(int fd, uint64_t size, const char *tmp) {
     if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG)
       return tp_error_errno(TP_EIO, errno,
                             "%s: cannot reserve %llu bytes for the output",
-                            tmp, (unsigned long long)size);
+                            name, (unsigned long long)size);
     /* EOPNOTSUPP and friends: fall through to a plain size change */
   }
 #endif
   if (ftruncate(fd, (off_t)size) != 0)
-    return tp_error_errno(TP_EIO, errno, "%s: cannot set size to %llu", tmp,
+    return tp_error_errno(TP_EIO, errno, "%s: cannot set size to %llu", name,
                           (unsigned long long)size);
+  return TP_OK;
+}
+
+/* An unnamed file in f->dir, where the platform and filesystem have one;
+ * false otherwise (the named temporary is the fallback). */
+static bool open_unnamed(tp_outfile *f) {
+#if defined(__linux__) && defined(O_TMPFILE)
+  int fd;
+  if (tp_test_portable()) return false;
+  /* the commit links the file in through /proc (linkat with AT_EMPTY_PATH
+   * would need CAP_DAC_READ_SEARCH) */
+  if (access("/proc/self/fd", X_OK) != 0) return false;
+  /* EOPNOTSUPP (filesystems without it), EISDIR (kernels before 3.11) */
+  fd = open(f->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
+  if (fd < 0) return false;
+  /* locked now, so that it is locked whenever it has a name */
+  tp_temp_lock(fd);
+  f->fd = fd;
+  f->unnamed = 1;
+  return true;
+#else
+  (void)f;
+  return false;
+#endif
+}
+
+/* ".NAME.tmp.XXXXXX", created exclusively and locked by its owner. */
+static tp_status open_named(tp_outfile *f) {
+  size_t n;
+  int tries, e = 0;
+  f->tmp_path = tp_asprintf("%s/.%s.tmp.XXXXXX", f->dir, base_of(f->final_path));
+  if (!f->tmp_path) return TP_ENOMEM;
+  n = strlen(f->tmp_path);
+  for (tries = 0; tries < 100; tries++) {
+    int oflags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC;
+#ifdef O_EXLOCK
+    oflags |= O_EXLOCK; /* created and locked in one step (BSD, macOS) */
+#endif
+    tp_temp_fill_suffix(f->tmp_path + n - TP_TEMP_SUFFIX_LEN);
+    f->fd = open(f->tmp_path, oflags, 0666);
+    if (f->fd >= 0) break;
+    e = errno;
+    if (e != EEXIST) break;
+  }
+  if (f->fd < 0) {
+    tp_error_errno(e == ENOENT ? TP_ENOTFOUND : TP_EIO, e,
+                   "%s: cannot create a temporary file in %s", f->final_path,
+                   f->dir);
+    free(f->tmp_path);
+    f->tmp_path = NULL;
+    return tp_last_status();
+  }
+#ifndef O_EXLOCK
+  tp_temp_lock(f->fd);
+#endif
+  f->slot = tp_temp_register(f->tmp_path, 0);
+  return TP_OK;
+}
+
+/* Inside a temporary folder of ours: the file gets its final name there. */
+static tp_status open_direct(tp_outfile *f) {
+  f->fd = open(f->final_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (f->fd < 0) {
+    int e = errno;
+    return tp_error_errno(e == ENOENT ? TP_ENOTFOUND : TP_EIO, e,
+                          "%s: cannot create", f->final_path);
+  }
   return TP_OK;
 }
 
@@ -125,6 +161,7 @@ tp_status tp_outfile_create(tp_outfile **out, const char *final_path,
   f = tp_calloc(1, sizeof *f);
   if (!f) return TP_ENOMEM;
   f->fd = -1;
+  f->hold = -1;
   f->slot = -1;
   f->flags = flags;
   f->final_path = tp_strdup(final_path);
@@ -133,33 +170,18 @@ tp_status tp_outfile_create(tp_outfile **out, const char *final_path,
     tp_outfile_abort(f);
     return TP_ENOMEM;
   }
-  f->tmp_path = tp_asprintf("%s/.%s.tmp.XXXXXX", f->dir, base_of(final_path));
-  if (!f->tmp_path) {
-    tp_outfile_abort(f);
-    return TP_ENOMEM;
+  if (flags & TP_OUT_IN_NEW_DIR) {
+    st = open_direct(f);
+  } else {
+    tp_temp_sweep(f->dir, base_of(final_path));
+    st = open_unnamed(f) ? TP_OK : open_named(f);
   }
-  f->fd = mkostemp(f->tmp_path, O_CLOEXEC);
-  if (f->fd < 0) {
-    int e = errno;
-    tp_error_errno(e == ENOENT ? TP_ENOTFOUND : TP_EIO, e,
-                   "%s: cannot create a temporary file in %s", final_path,
-                   f->dir);
-    free(f->tmp_path);
-    f->tmp_path = NULL;
-    tp_outfile_abort(f);
-    return tp_last_status();
-  }
-  f->slot = register_tmp(f->tmp_path);
-  {
-    mode_t um = umask(0);
-    umask(um);
-    fchmod(f->fd, 0666 & ~um);
-  }
-  st = reserve_space(f->fd, size, f->tmp_path);
+  if (st == TP_OK) st = reserve_space(f->fd, size, tp_outfile_name(f));
   if (st != TP_OK) {
     tp_outfile_abort(f);
     return st;
   }
+  if (!(flags & TP_OUT_IN_NEW_DIR)) tp_test_pause_at("created");
   *out = f;
   return TP_OK;
 }
@@ -192,11 +214,11 @@ tp_status tp_outfile_write(tp_outfile *f, uint64_t off, const void *buf,
     if (n < 0) {
       if (errno == EINTR) continue;
       return tp_error_errno(TP_EIO, errno, "writing %s at offset %llu",
-                            f->tmp_path, (unsigned long long)off);
+                            tp_outfile_name(f), (unsigned long long)off);
     }
     if (n == 0)
       return tp_error(TP_EIO, "writing %s at offset %llu: no progress",
-                      f->tmp_path, (unsigned long long)off);
+                      tp_outfile_name(f), (unsigned long long)off);
     p += n;
     off += (uint64_t)n;
     len -= (size_t)n;
@@ -212,11 +234,11 @@ tp_status tp_outfile_read(tp_outfile *f, uint64_t off, void *buf, size_t len) {
     if (n < 0) {
       if (errno == EINTR) continue;
       return tp_error_errno(TP_EIO, errno, "reading back %s at offset %llu",
-                            f->tmp_path, (unsigned long long)off);
+                            tp_outfile_name(f), (unsigned long long)off);
     }
     if (n == 0)
       return tp_error(TP_EIO, "reading back %s: short file at offset %llu",
-                      f->tmp_path, (unsigned long long)off);
+                      tp_outfile_name(f), (unsigned long long)off);
     p += n;
     off += (uint64_t)n;
     len -= (size_t)n;
@@ -228,7 +250,14 @@ const char *tp_outfile_final_path(const tp_outfile *f) { return f->final_path; }
 int tp_outfile_fd(const tp_outfile *f) { return f->fd; }
 const char *tp_outfile_temp_path(const tp_outfile *f) { return f->tmp_path; }
 
-static void outfile_free(tp_outfile *f) {
+/* Closes the descriptors, removes the temporary (if it still has a name of
+ * its own) and frees the handle. */
+static void drop(tp_outfile *f) {
+  if (f->fd >= 0) close(f->fd);
+  if (f->hold >= 0) close(f->hold);
+  if (f->tmp_path) unlink(f->tmp_path);
+  else if ((f->flags & TP_OUT_IN_NEW_DIR) && f->final_path) unlink(f->final_path);
+  tp_temp_unregister(f->slot);
   free(f->final_path);
   free(f->tmp_path);
   free(f->dir);
@@ -236,11 +265,7 @@ static void outfile_free(tp_outfile *f) {
 }
 
 void tp_outfile_abort(tp_outfile *f) {
-  if (!f) return;
-  if (f->fd >= 0) close(f->fd);
-  if (f->tmp_path && f->fd >= 0) unlink(f->tmp_path);
-  unregister_tmp(f->slot);
-  outfile_free(f);
+  if (f) drop(f);
 }
 
 static int full_sync(int fd) {
@@ -248,15 +273,6 @@ static int full_sync(int fd) {
   if (fcntl(fd, F_FULLFSYNC) == 0) return 0;
 #endif
   return fsync(fd);
-}
-
-/* Removes a handle's temporary file (if still there) and frees it. */
-static void drop(tp_outfile *f) {
-  if (f->fd >= 0) close(f->fd);
-  f->fd = -1;
-  if (f->tmp_path) unlink(f->tmp_path);
-  unregister_tmp(f->slot);
-  outfile_free(f);
 }
 
 static tp_status sync_dir(const char *dir) {
@@ -272,47 +288,123 @@ static tp_status sync_dir(const char *dir) {
   return TP_OK;
 }
 
-tp_status tp_outfile_commit_all(tp_outfile **files, size_t n) {
-  tp_status st = TP_OK;
-  size_t i, k, renamed = 0;
-  /* 1. every file synced and closed: nothing is renamed unless all are */
-  for (i = 0; st == TP_OK && i < n; i++) {
-    tp_outfile *f = files[i];
-    int fd;
-    if (!f) continue;
-    fd = f->fd;
-    f->fd = -1;
-    if (!(f->flags & TP_OUT_NO_SYNC) && full_sync(fd) != 0) {
+/* Syncs and closes the data descriptor (both checked). What must outlive
+ * the close (the owner's lock, the way to name an unnamed file) is kept
+ * in f->hold, a duplicate of the same open file. */
+static tp_status finish_data(tp_outfile *f) {
+  int fd = f->fd;
+  f->fd = -1;
+  if (!(f->flags & TP_OUT_NO_SYNC) && full_sync(fd) != 0) {
+    int e = errno;
+    close(fd);
+    return tp_error_errno(TP_EIO, e, "%s: fsync failed", tp_outfile_name(f));
+  }
+  if (!(f->flags & TP_OUT_IN_NEW_DIR)) {
+    f->hold = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (f->hold < 0) {
       int e = errno;
       close(fd);
-      st = tp_error_errno(TP_EIO, e, "%s: fsync failed", f->tmp_path);
-    } else if (close(fd) != 0) {
-      st = tp_error_errno(TP_EIO, errno, "%s: close failed", f->tmp_path);
+      return tp_error_errno(TP_EIO, e, "%s: cannot duplicate descriptor",
+                            tp_outfile_name(f));
     }
   }
-  /* 2. renamed in the caller's order */
+  if (close(fd) != 0)
+    return tp_error_errno(TP_EIO, errno, "%s: close failed", tp_outfile_name(f));
+  return TP_OK;
+}
+
+#if defined(__linux__) && defined(O_TMPFILE)
+static int link_unnamed(int fd, const char *to) {
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  return linkat(AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW);
+}
+#endif
+
+/* Gives an unnamed file its place: straight at the target when nothing may
+ * be there (linkat never replaces: an output that appeared meanwhile is
+ * kept), else under a temporary name that is then renamed over the target. */
+static tp_status place_unnamed(tp_outfile *f) {
+#if defined(__linux__) && defined(O_TMPFILE)
+  size_t n;
+  int tries, e = 0;
+  if (!(f->flags & TP_OUT_FORCE)) {
+    if (link_unnamed(f->hold, f->final_path) == 0) return TP_OK;
+    e = errno;
+    if (e == EEXIST)
+      return tp_error(TP_EEXISTS,
+                      "%s: output appeared during the conversion (use "
+                      "--force to overwrite)",
+                      f->final_path);
+    return tp_error_errno(TP_EIO, e, "cannot link the new file to %s",
+                          f->final_path);
+  }
+  f->tmp_path = tp_asprintf("%s/.%s.tmp.XXXXXX", f->dir, base_of(f->final_path));
+  if (!f->tmp_path) return TP_ENOMEM;
+  n = strlen(f->tmp_path);
+  for (tries = 0; tries < 100; tries++) {
+    tp_temp_fill_suffix(f->tmp_path + n - TP_TEMP_SUFFIX_LEN);
+    e = link_unnamed(f->hold, f->tmp_path) == 0 ? 0 : errno;
+    if (e != EEXIST) break;
+  }
+  if (e) {
+    free(f->tmp_path);
+    f->tmp_path = NULL;
+    return tp_error_errno(TP_EIO, e ? e : EEXIST, "cannot link the new file beside %s",
+                          f->final_path);
+  }
+  f->slot = tp_temp_register(f->tmp_path, 0);
+  tp_test_pause_at("linked");
+  /* fall through to the rename of the now named temporary */
+  if (rename(f->tmp_path, f->final_path) != 0)
+    return tp_error_errno(TP_EIO, errno, "cannot rename %s to %s", f->tmp_path,
+                          f->final_path);
+  return TP_OK;
+#else
+  return tp_error(TP_EINVAL, "internal: unnamed output %s", f->final_path);
+#endif
+}
+
+tp_status tp_outfile_commit_all(tp_outfile **files, size_t n) {
+  tp_status st = TP_OK;
+  size_t i, k, placed = 0;
+  /* 1. every file synced and closed: nothing is placed unless all are */
+  for (i = 0; st == TP_OK && i < n; i++)
+    if (files[i]) st = finish_data(files[i]);
+  if (st == TP_OK) tp_test_pause_at("synced");
+  /* the last moment a cancellation (a signal during the final sync) can
+   * still leave the target as it was */
+  if (st == TP_OK && tp_cancel_requested())
+    st = tp_error(TP_ECANCELED, "cancelled before the output was put in place");
+  /* 2. placed in the caller's order */
   for (i = 0; st == TP_OK && i < n; i++) {
     tp_outfile *f = files[i];
     if (!f) continue;
-    if (rename(f->tmp_path, f->final_path) != 0) {
+    if (f->flags & TP_OUT_IN_NEW_DIR) {
+      /* its folder is put in place as a whole */
+    } else if (f->unnamed) {
+      st = place_unnamed(f);
+    } else if (rename(f->tmp_path, f->final_path) != 0) {
       st = tp_error_errno(TP_EIO, errno, "cannot rename %s to %s", f->tmp_path,
                           f->final_path);
-      break;
     }
-    unregister_tmp(f->slot);
+    if (st != TP_OK) break;
+    tp_temp_unregister(f->slot);
     f->slot = -1;
     free(f->tmp_path);
     f->tmp_path = NULL;
-    renamed = i + 1;
+    f->flags &= ~TP_OUT_IN_NEW_DIR; /* done: not to be removed */
+    placed = i + 1;
   }
-  /* 3. each folder synced once, after all its renames */
-  for (i = 0; st == TP_OK && i < renamed; i++) {
+  if (st == TP_OK) tp_test_pause_at("renamed");
+  /* 3. each folder synced once, after all its entries */
+  for (i = 0; st == TP_OK && i < placed; i++) {
     tp_outfile *f = files[i];
     bool seen = false;
-    if (!f || (f->flags & TP_OUT_NO_SYNC)) continue;
+    if (!f || (f->flags & TP_OUT_NO_SYNC) || f->hold < 0) continue;
     for (k = 0; k < i && !seen; k++)
       seen = files[k] && !(files[k]->flags & TP_OUT_NO_SYNC) &&
-             strcmp(files[k]->dir, f->dir) == 0;
+             files[k]->hold >= 0 && strcmp(files[k]->dir, f->dir) == 0;
     if (!seen) st = sync_dir(f->dir);
   }
   for (i = 0; i < n; i++) {

@@ -1,7 +1,8 @@
 /*
- * execute.c - runs a plan: temporary output files, headers, then tensor data
- * in chunks on a thread pool (read -> convert -> positional write), an
- * optional verification pass over the written files, and the atomic commit.
+ * execute.c - runs a plan: temporary output files (inside a temporary
+ * folder for folder outputs), headers, then tensor data in chunks on a
+ * thread pool (read -> convert -> positional write), an optional
+ * verification pass over the written files, and the atomic commit.
  *
  * Memory: each worker owns a few chunk buffers sized by the largest chunk
  * (TP_CHUNK_BYTES of source or output bytes, at most TP_CHUNK_MAX_ELEMS
@@ -293,7 +294,9 @@ static tp_status copy_aux(tp_outfile *out, const char *from) {
 
 static tp_status open_written(exec_ctx *c, size_t fi, tp_model **out) {
   tp_infile *f;
-  tp_status st = tp_infile_open(&f, tp_outfile_temp_path(c->outs[fi]), 0);
+  /* through the open descriptor: the file may have no name yet */
+  tp_status st = tp_infile_from_fd(&f, tp_outfile_fd(c->outs[fi]),
+                                   tp_outfile_name(c->outs[fi]));
   if (st != TP_OK) return st;
   if (c->p->format == TP_FORMAT_GGUF) st = tp_gguf_open_infile(out, f);
   else st = tp_safetensors_open_infile(out, f);
@@ -381,55 +384,13 @@ static tp_status check_lossless(exec_ctx *c) {
   return TP_OK;
 }
 
-static tp_status make_dir(const char *path, int *created) {
-  *created = 0;
-  if (tp_path_is_dir(path)) return TP_OK;
-  if (mkdir(path, 0777) != 0)
-    return tp_error_errno(errno == ENOENT ? TP_ENOTFOUND : TP_EIO, errno,
-                          "%s: cannot create output folder", path);
-  *created = 1;
-  return TP_OK;
-}
-
-/* Creates the subfolders the plan's files need inside the output folder
- * (HF: additional_chat_templates/), one level deep; records the ones made
- * so a failed run removes them. */
-static tp_status make_subdirs(const tp_plan *p, char ***made, size_t *nmade) {
-  size_t i, cap = 0, olen = strlen(p->out_path);
-  while (olen > 1 && p->out_path[olen - 1] == '/') olen--;
-  for (i = 0; i < p->nfiles; i++) {
-    const char *path = p->files[i].path, *slash = strrchr(path, '/');
-    char *dir;
-    int created;
-    tp_status st;
-    if (!slash || (size_t)(slash - path) <= olen) continue; /* in the folder */
-    dir = tp_strndup(path, (size_t)(slash - path));
-    if (!dir) return TP_ENOMEM;
-    st = make_dir(dir, &created);
-    if (st == TP_OK && created) {
-      st = tp_grow((void **)made, &cap, *nmade + 1, sizeof **made);
-      if (st == TP_OK) {
-        (*made)[(*nmade)++] = dir;
-        dir = NULL;
-      } else {
-        rmdir(dir);
-      }
-    }
-    free(dir);
-    if (st != TP_OK) return st;
-  }
-  return TP_OK;
-}
-
 tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res) {
   exec_ctx c;
   tp_pool *pool = NULL;
   tp_status st = TP_OK;
   tp_convert_result r;
   size_t i;
-  int dir_created = 0;
-  char **subdirs = NULL;
-  size_t nsubdirs = 0;
+  tp_outdir *odir = NULL;
   bool verify = (p->opts.flags & TP_CONVERT_VERIFY) != 0;
   unsigned oflags = ((p->opts.flags & TP_CONVERT_FORCE) ? TP_OUT_FORCE : 0) |
                     ((p->opts.flags & TP_CONVERT_NO_SYNC) ? TP_OUT_NO_SYNC : 0);
@@ -448,11 +409,20 @@ tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res) {
     c.nworkers = tp_pool_threads(pool);
     st = alloc_buffers(&c, verify);
   }
-  if (st == TP_OK && p->out_is_dir) st = make_dir(p->out_path, &dir_created);
-  if (st == TP_OK && p->out_is_dir) st = make_subdirs(p, &subdirs, &nsubdirs);
+  /* a folder output is built whole beside its target and moved in at the
+     end: its files are created inside the temporary folder */
+  if (st == TP_OK && p->out_is_dir) st = tp_outdir_create(&odir, p->out_path, oflags);
   for (i = 0; st == TP_OK && i < p->nfiles; i++) {
     tp_plan_file *f = &p->files[i];
-    st = tp_outfile_create(&c.outs[i], f->path, f->size, oflags);
+    if (odir) {
+      char *inside = NULL;
+      st = tp_outdir_file(odir, f->path, &inside);
+      if (st == TP_OK)
+        st = tp_outfile_create(&c.outs[i], inside, f->size, oflags | TP_OUT_IN_NEW_DIR);
+      free(inside);
+    } else {
+      st = tp_outfile_create(&c.outs[i], f->path, f->size, oflags);
+    }
     if (st == TP_OK && f->header_len)
       st = tp_outfile_write(c.outs[i], 0, f->header, f->header_len);
     if (st == TP_OK && f->copy_from) st = copy_aux(c.outs[i], f->copy_from);
@@ -502,19 +472,16 @@ tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res) {
       for (i = 0; i < p->nfiles; i++) c.outs[i] = NULL;
     }
     free(order);
+    /* then the folder as a whole: synced, swapped in, the old one removed */
+    if (st == TP_OK && odir) {
+      st = tp_outdir_commit(odir);
+      odir = NULL;
+    }
   }
-  /* a folder we created must itself survive a crash */
-  if (st == TP_OK && dir_created && !(p->opts.flags & TP_CONVERT_NO_SYNC))
-    st = tp_sync_parent_dir(p->out_path);
   if (st != TP_OK && c.cancelled && st != TP_ECANCELED)
     st = tp_error(TP_ECANCELED, "conversion cancelled");
   for (i = 0; i < p->nfiles; i++) tp_outfile_abort(c.outs[i]);
-  for (i = nsubdirs; i > 0; i--) {
-    if (st != TP_OK) rmdir(subdirs[i - 1]);
-    free(subdirs[i - 1]);
-  }
-  free(subdirs);
-  if (st != TP_OK && dir_created) rmdir(p->out_path);
+  tp_outdir_abort(odir);
   if (c.vmodels)
     for (i = 0; i < p->nfiles; i++) tp_model_free(c.vmodels[i]);
   free(c.vmodels);

@@ -10,6 +10,7 @@
 #include "../dtype/dtype.h"
 #include "../formats/gguf.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -216,29 +217,29 @@ static tp_status build_metadata(tp_plan *p) {
   }
 }
 
-/* Output files must not exist unless --force; an existing non-empty folder
- * counts as existing for folder outputs. */
+/* Output files must not exist unless --force. A folder output replaces
+ * its target whole, so only the target counts (tp_outdir_check_target:
+ * absent or an empty folder, or anything with --force); and --force must
+ * not remove the folder the input is read from. */
 static tp_status check_outputs(tp_plan *p) {
   size_t i;
-  if (p->opts.flags & TP_CONVERT_FORCE) return TP_OK;
-  if (p->out_is_dir && tp_path_is_dir(p->out_path)) {
-    DIR *d = opendir(p->out_path);
-    struct dirent *de;
-    bool empty = true;
-    if (d) {
-      while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-          empty = false;
-          break;
-        }
-      closedir(d);
+  unsigned oflags = (p->opts.flags & TP_CONVERT_FORCE) ? TP_OUT_FORCE : 0;
+  if (p->out_is_dir) {
+    char in_real[PATH_MAX], out_real[PATH_MAX];
+    tp_status st = tp_outdir_check_target(p->out_path, oflags);
+    if (st != TP_OK) return st;
+    if (p->src && tp_path_is_dir(p->out_path) && !tp_path_is_link(p->out_path) &&
+        realpath(p->out_path, out_real) && realpath(tp_model_path(p->src), in_real)) {
+      size_t n = strlen(out_real);
+      if (!strncmp(in_real, out_real, n) && in_real[n] == '/')
+        return tp_error(TP_EINVAL,
+                        "%s: the input %s is inside this output folder, which "
+                        "the conversion replaces; choose another output",
+                        p->out_path, tp_model_path(p->src));
     }
-    if (!empty)
-      return tp_error(TP_EEXISTS,
-                      "%s: output folder exists and is not empty (use "
-                      "--force to overwrite)",
-                      p->out_path);
+    return TP_OK;
   }
+  if (oflags & TP_OUT_FORCE) return TP_OK;
   for (i = 0; i < p->nfiles; i++)
     if (tp_path_exists(p->files[i].path))
       return tp_error(TP_EEXISTS, "%s: output exists (use --force to overwrite)",
@@ -381,6 +382,9 @@ const char *tp_plan_file_path(const tp_plan *p, size_t i) {
 }
 uint64_t tp_plan_file_size(const tp_plan *p, size_t i) {
   return i < p->nfiles ? p->files[i].size : 0;
+}
+int tp_plan_file_is_side(const tp_plan *p, size_t i) {
+  return i < p->nfiles && p->files[i].is_aux;
 }
 
 tp_status tp_plan_tensor_at(const tp_plan *p, size_t i, tp_plan_tensor *out) {

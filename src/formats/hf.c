@@ -11,9 +11,12 @@
  * snapshots/<revision> folder (that is how the hub cache is laid out).
  *
  * Writing: model.safetensors or model-0000k-of-0000N.safetensors + index
- * (shared code in safetensors_write.c), plus copies of the source folder's
- * config and tokenizer files; config.json's dtype is updated to the output's
- * when every floating tensor has the same type.
+ * (shared code in safetensors_write.c), plus copies of every other file of
+ * the source folder and its subfolders (config, tokenizer, templates,
+ * sentence-transformers modules, README, LICENSE, ...), except hidden
+ * entries, the SafeTensors weights and indexes the output replaces, and
+ * weights in other formats, which would be stale; config.json's dtype is
+ * updated to the output's when every floating tensor has the same type.
  */
 #include "safetensors.h"
 #include "../dtype/dtype.h"
@@ -27,14 +30,16 @@
 #include <sys/stat.h>
 
 #define INDEX_NAME "model.safetensors.index.json"
-#define TP_HF_CHAT_TEMPLATES_DIR "additional_chat_templates"
 #define SINGLE_NAME "model.safetensors"
 
-/* Files copied from a source HF folder into an HF output folder. */
-static const char *const g_aux_files[] = {
-    "config.json",           "generation_config.json", "tokenizer.json",
-    "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
-    "chat_template.jinja",
+/* Bounds of the side-file copy: how deep into subfolders, how many files. */
+#define TP_HF_COPY_MAX_DEPTH 8
+#define TP_HF_COPY_MAX_FILES 10000
+
+/* Weights in formats other than the output's: a copy would be stale. */
+static const char *const g_stale_weight_suffixes[] = {
+    ".bin", ".pt", ".pth", ".h5", ".msgpack", ".onnx", ".onnx_data",
+    ".onnx.data", ".gguf", ".ckpt",
 };
 
 /* ---- paths and containment ------------------------------------------------ */
@@ -626,74 +631,120 @@ static tp_status add_aux_copy(tp_plan *p, const hf_roots *r, const char *src,
   return TP_OK;
 }
 
-/* transformers keeps the named chat templates other than the default one as
- * additional_chat_templates/<name>.jinja; they are copied in name order. The
- * folder itself must be a real folder (no symbolic link). */
-static tp_status add_chat_templates(tp_plan *p, const hf_roots *r,
-                                    const char *src) {
-  char *sub = join(src, TP_HF_CHAT_TEMPLATES_DIR);
+/* A file of the source folder that the output does not carry: at the top
+ * level the SafeTensors weights and their indexes (the output replaces
+ * them); anywhere, weights in other formats and their indexes
+ * (pytorch_model.bin.index.json, ...). SafeTensors files in subfolders
+ * belong to other modules (sentence-transformers' 2_Dense/) and are copied. */
+static bool not_copied(const char *name, bool top) {
+  size_t n = strlen(name), i;
+  if (has_suffix(name, n, ".index.json")) n -= strlen(".index.json");
+  if (top && has_suffix(name, n, ".safetensors")) return true;
+  for (i = 0; i < TP_ARRAY_LEN(g_stale_weight_suffixes); i++)
+    if (has_suffix(name, n, g_stale_weight_suffixes[i])) return true;
+  return false;
+}
+
+typedef struct copy_walk {
+  tp_plan *p;
+  const hf_roots *r;
+  const char *src;
+  const char *dtype;
+  size_t files;
+  bool skip_out;          /* the output folder lies inside the source */
+  dev_t out_dev;
+  ino_t out_ino;
+} copy_walk;
+
+/* Adds a copy of every file of src/rel (rel "" for the folder itself) in
+ * name order, and walks its subfolders. Hidden entries (.git/, .cache/,
+ * .gitattributes) are not copied; a subfolder must be a real folder, a
+ * file a regular file or a link that stays inside the folder
+ * (check_member). */
+static tp_status walk_copies(copy_walk *w, const char *rel, int depth) {
+  char *dir = *rel ? join(w->src, rel) : tp_strdup(w->src);
   char **names = NULL;
   size_t n = 0, cap = 0, i;
-  struct stat sb;
   DIR *d;
   struct dirent *de;
   tp_status st = TP_OK;
-  if (!sub) return TP_ENOMEM;
-  if (lstat(sub, &sb) != 0) {
-    free(sub);
-    return TP_OK; /* none */
-  }
-  if (!S_ISDIR(sb.st_mode)) {
-    st = tp_error(TP_EFORMAT, "%s: not a folder%s; refused", sub,
-                  S_ISLNK(sb.st_mode) ? " (a symbolic link)" : "");
-    free(sub);
-    return st;
-  }
-  d = opendir(sub);
+  if (!dir) return TP_ENOMEM;
+  d = opendir(dir);
   if (!d) {
-    st = tp_error_errno(TP_EIO, errno, "%s: cannot list", sub);
-    free(sub);
+    st = tp_error_errno(TP_EIO, errno, "%s: cannot list", dir);
+    free(dir);
     return st;
   }
   while (st == TP_OK && (de = readdir(d))) {
-    size_t len = strlen(de->d_name);
-    char *name;
-    if (de->d_name[0] == '.' || !has_suffix(de->d_name, len, ".jinja")) continue;
+    if (de->d_name[0] == '.' || not_copied(de->d_name, depth == 0)) continue;
     st = tp_grow((void **)&names, &cap, n + 1, sizeof *names);
-    if (st != TP_OK) break;
-    name = tp_asprintf("%s/%s", TP_HF_CHAT_TEMPLATES_DIR, de->d_name);
-    if (!name) {
+    if (st == TP_OK && !(names[n++] = *rel ? tp_asprintf("%s/%s", rel, de->d_name)
+                                           : tp_strdup(de->d_name)))
       st = TP_ENOMEM;
-      break;
-    }
-    names[n++] = name;
   }
   closedir(d);
   if (st == TP_OK && n > 1) qsort(names, n, sizeof *names, cmp_str);
-  for (i = 0; st == TP_OK && i < n; i++)
-    st = add_aux_copy(p, r, src, names[i], NULL);
+  for (i = 0; st == TP_OK && i < n; i++) {
+    char *path = join(w->src, names[i]);
+    struct stat sb;
+    if (!path) {
+      st = TP_ENOMEM;
+      break;
+    }
+    if (lstat(path, &sb) != 0) {
+      st = tp_error_errno(TP_EIO, errno, "%s: cannot stat", path);
+    } else if (S_ISDIR(sb.st_mode)) {
+      if (w->skip_out && sb.st_dev == w->out_dev && sb.st_ino == w->out_ino) {
+        /* an earlier output inside the source: not part of the model */
+      } else if (depth + 1 >= TP_HF_COPY_MAX_DEPTH) {
+        st = tp_error(TP_ELIMIT,
+                      "%s: folders nested deeper than %d levels in the model "
+                      "folder; not copied",
+                      path, TP_HF_COPY_MAX_DEPTH);
+      } else {
+        st = walk_copies(w, names[i], depth + 1);
+      }
+    } else if (S_ISLNK(sb.st_mode) && tp_path_is_dir(path)) {
+      st = tp_error(TP_EFORMAT, "%s: not a folder (a symbolic link); refused",
+                    path);
+    } else if (++w->files > TP_HF_COPY_MAX_FILES) {
+      st = tp_error(TP_ELIMIT, "%s: more than %d files to copy from the model "
+                    "folder",
+                    w->src, TP_HF_COPY_MAX_FILES);
+    } else {
+      st = add_aux_copy(w->p, w->r, w->src, names[i],
+                        depth == 0 && !strcmp(names[i], "config.json") ? w->dtype
+                                                                       : NULL);
+    }
+    free(path);
+  }
   for (i = 0; i < n; i++) free(names[i]);
   free(names);
-  free(sub);
+  free(dir);
   return st;
 }
 
-/* Adds the source folder's config/tokenizer files as verbatim copies;
- * config.json gets the output dtype (see plan_torch_dtype). */
+/* Adds the source folder's side files as verbatim copies; config.json gets
+ * the output dtype (see plan_torch_dtype). */
 static tp_status add_aux_copies(tp_plan *p) {
-  const char *src = tp_model_path(p->src);
+  copy_walk w;
+  struct stat sb;
   hf_roots *r;
-  size_t i;
-  tp_status st = TP_OK;
-  const char *dtype = plan_torch_dtype(p);
+  tp_status st;
+  memset(&w, 0, sizeof w);
   r = tp_calloc(1, sizeof *r);
   if (!r) return TP_ENOMEM;
-  st = roots_init(r, src);
-  for (i = 0; st == TP_OK && i < TP_ARRAY_LEN(g_aux_files); i++) {
-    if (!exists_in(src, g_aux_files[i])) continue;
-    st = add_aux_copy(p, r, src, g_aux_files[i], dtype);
+  st = roots_init(r, tp_model_path(p->src));
+  w.p = p;
+  w.r = r;
+  w.src = tp_model_path(p->src);
+  w.dtype = plan_torch_dtype(p);
+  if (stat(p->out_path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    w.skip_out = true;
+    w.out_dev = sb.st_dev;
+    w.out_ino = sb.st_ino;
   }
-  if (st == TP_OK) st = add_chat_templates(p, r, src);
+  if (st == TP_OK) st = walk_copies(&w, "", 0);
   free(r);
   return st;
 }

@@ -397,3 +397,78 @@ def test_chat_template_folder_must_not_be_a_link(hf_chat_templates, tmp_path):
     assert r.returncode == 2, r.stderr
     assert "additional_chat_templates: not a folder (a symbolic link); refused" in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+# ---- a sentence-transformers folder keeps every side file ----------------------------
+
+ST_SIDE_FILES = {
+    "modules.json": json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling",
+         "type": "sentence_transformers.models.Pooling"}], indent=2) + "\n",
+    "sentence_bert_config.json": '{\n  "max_seq_length": 64,\n  "do_lower_case": false\n}\n',
+    "config_sentence_transformers.json":
+        '{"__version__": {"sentence_transformers": "3.0.0"}, "prompts": {},'
+        ' "default_prompt_name": null, "similarity_fn_name": "cosine"}\n',
+    "1_Pooling/config.json":
+        '{"word_embedding_dimension": 32, "pooling_mode_cls_token": false,'
+        ' "pooling_mode_mean_tokens": true, "pooling_mode_max_tokens": false}\n',
+    "vocab.txt": "\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+                           + [f"w{i}" for i in range(59)]) + "\n",
+    "README.md": "---\nlibrary_name: sentence-transformers\n---\n# tiny test model\n",
+    "LICENSE": "Apache License 2.0\n",
+    "merges.txt": "#version: 0.2\nw 0\n",
+    "preprocessor_config.json": '{"do_resize": false}\n',
+}
+# stale weights in other formats and what git and the hub keep in hidden places
+ST_NOT_COPIED = ["pytorch_model.bin", "onnx/model.onnx", "model.gguf", ".git/HEAD",
+                 ".cache/huggingface/download/model.safetensors.metadata", ".gitattributes"]
+
+
+@pytest.fixture(scope="module")
+def st_folder(tmp_path_factory):
+    """A BERT model as sentence-transformers publishes it: transformers'
+    save_pretrained plus the pipeline's side files (sentence-transformers
+    itself is not needed to write them), a stale pytorch_model.bin and an
+    ONNX export, and git's and the hub cache's hidden folders."""
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.BertConfig(vocab_size=64, hidden_size=32, num_hidden_layers=2,
+                                  num_attention_heads=2, intermediate_size=64,
+                                  max_position_embeddings=64)
+    torch.manual_seed(0)
+    model = transformers.BertModel(cfg).eval()
+    d = tmp_path_factory.mktemp("st") / "tiny-st"
+    model.save_pretrained(str(d))
+    for rel, text in ST_SIDE_FILES.items():
+        os.makedirs(os.path.dirname(d / rel), exist_ok=True)
+        (d / rel).write_text(text)
+    torch.save(model.state_dict(), d / "pytorch_model.bin")
+    for rel in ST_NOT_COPIED[1:]:
+        os.makedirs(os.path.dirname(d / rel), exist_ok=True)
+        (d / rel).write_bytes(b"not for the output")
+    return transformers, model, d
+
+
+@pytest.mark.parametrize("opts,dtype", [((), torch.float32), (("--type", "f16"), torch.float16)],
+                         ids=["f32", "f16"])
+def test_sentence_transformers_folder_keeps_side_files(st_folder, tmp_path, opts, dtype):
+    transformers, model, d = st_folder
+    out = tmp_path / "out"
+    convert(d, str(out) + "/", *opts)
+    for rel in ST_SIDE_FILES:
+        assert read(out / rel) == read(d / rel), rel
+    for rel in ST_NOT_COPIED:
+        assert not (out / rel).exists(), rel
+    assert not (out / "onnx").exists() and not (out / ".git").exists()
+    # nothing else arrived: the weights, the configs and the side files
+    got = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert got == sorted(["config.json", "model.safetensors", *ST_SIDE_FILES])
+    again = transformers.AutoModel.from_pretrained(str(out), dtype="auto").eval()
+    ref = model.state_dict()
+    for name, t in again.state_dict().items():
+        assert t.dtype == dtype, name
+        assert torch.equal(t, ref[name].to(dtype)), name
+    if dtype == torch.float32:
+        ids = torch.tensor([[2, 7, 9, 11, 3]])
+        with torch.no_grad():
+            assert torch.equal(again(ids).last_hidden_state, model(ids).last_hidden_state)

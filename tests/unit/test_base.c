@@ -1,11 +1,14 @@
 /*
  * test_base.c - unit tests of the base layer: error records, checked
  * arithmetic, little-endian loads, input files (regular, empty, directory,
- * FIFO, truncated under us, in memory), atomic output files (commit, abort,
- * refusal to overwrite, signal-safe clean-up), the thread pool (every item
- * runs once, first error wins with its message, cancellation) and the string
- * index.
+ * FIFO, truncated under us, in memory, over a descriptor), atomic output
+ * files (unnamed and named temporaries, commit, abort, refusal to
+ * overwrite, signal-safe clean-up), output folders (new, replaced, empty,
+ * a link or a file in the way, both swap paths), the sweep of what dead
+ * runs left, notices, the thread pool (every item runs once, first error
+ * wins with its message, cancellation) and the string index.
  */
+#define _GNU_SOURCE /* O_TMPFILE, to know whether the system has it */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,16 +42,62 @@ static void write_file(const char *path, const void *data, size_t len) {
   assert_int_equal(fclose(f), 0);
 }
 
-static int count_temp_files(void) {
-  char cmd[400];
+/* Entries of folder (g_dir when NULL) whose name contains pattern. */
+static int count_in(const char *folder, const char *pattern) {
+  char cmd[700];
   FILE *p;
   int n = -1;
-  snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -c '\\.tmp\\.' || true", g_dir);
+  snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -c -- '%s' || true",
+           folder ? folder : g_dir, pattern);
   p = popen(cmd, "r");
   assert_non_null(p);
   assert_int_equal(fscanf(p, "%d", &n), 1);
   pclose(p);
   return n;
+}
+
+static int count_temp_files(void) { return count_in(NULL, "\\.tmp\\."); }
+
+/* A fresh subfolder of g_dir for one test. */
+static void subdir(char *out, size_t n, const char *name) {
+  path_in(out, n, name);
+  assert_int_equal(mkdir(out, 0755), 0);
+}
+
+static void join_to(char *out, size_t n, const char *dir, const char *name) {
+  int r = snprintf(out, n, "%s/%s", dir, name);
+  assert_true(r > 0 && (size_t)r < n);
+}
+
+static char *read_all(const char *path) {
+  static char buf[256];
+  FILE *f = fopen(path, "rb");
+  size_t n;
+  if (!f) return NULL;
+  n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  return buf;
+}
+
+/* Where this system gives unnamed temporaries (Linux O_TMPFILE on a
+ * filesystem that has it), the writer must use them unless told not to. */
+static bool unnamed_available(const char *dir) {
+#if defined(__linux__) && defined(O_TMPFILE)
+  int fd = open(dir, O_TMPFILE | O_RDWR, 0600);
+  if (fd < 0) return false;
+  close(fd);
+  return !tp_test_portable();
+#else
+  (void)dir;
+  return false;
+#endif
+}
+
+static bool notice_mentions(const char *what) {
+  for (size_t i = 0; i < tp_notice_count(); i++)
+    if (strstr(tp_notice_at(i), what)) return true;
+  return false;
 }
 
 /* ---- errors -------------------------------------------------------------------- */
@@ -243,30 +293,41 @@ static void test_infile_memory(void **state) {
 
 /* ---- output files ----------------------------------------------------------------- */
 
-static void test_outfile_commit(void **state) {
+static void outfile_commit_body(void) {
   char p[300];
   tp_outfile *o;
   struct stat st;
-  (void)state;
+  bool unnamed = unnamed_available(g_dir);
   path_in(p, sizeof p, "out.bin");
   assert_int_equal(tp_outfile_create(&o, p, 10, 0), TP_OK);
-  /* nothing at the target until the commit; the temporary file is beside it */
+  /* nothing at the target until the commit; a named temporary is beside
+   * it, an unnamed one nowhere */
   assert_false(tp_path_exists(p));
-  assert_int_equal(count_temp_files(), 1);
-  assert_non_null(strstr(tp_outfile_temp_path(o), "/.out.bin.tmp."));
+  if (unnamed) {
+    assert_null(tp_outfile_temp_path(o));
+    assert_int_equal(count_temp_files(), 0);
+    assert_string_equal(tp_outfile_name(o), p);
+  } else {
+    assert_int_equal(count_temp_files(), 1);
+    assert_non_null(strstr(tp_outfile_temp_path(o), "/.out.bin.tmp."));
+  }
   assert_int_equal(tp_outfile_write(o, 5, "56789", 5), TP_OK);
   assert_int_equal(tp_outfile_write(o, 0, "01234", 5), TP_OK);
+  {
+    /* read back before commit through the descriptor (no name needed) */
+    tp_infile *in;
+    char buf[10];
+    assert_int_equal(tp_infile_from_fd(&in, tp_outfile_fd(o), tp_outfile_name(o)), TP_OK);
+    assert_int_equal(tp_infile_size(in), 10);
+    assert_int_equal(tp_infile_read(in, 0, buf, 10), TP_OK);
+    assert_memory_equal(buf, "0123456789", 10);
+    tp_infile_close(in);
+  }
   assert_int_equal(tp_outfile_commit(o), TP_OK);
   assert_int_equal(stat(p, &st), 0);
   assert_int_equal(st.st_size, 10);
   assert_int_equal(count_temp_files(), 0);
-  {
-    char buf[10];
-    FILE *f = fopen(p, "rb");
-    assert_int_equal(fread(buf, 1, 10, f), 10);
-    fclose(f);
-    assert_memory_equal(buf, "0123456789", 10);
-  }
+  assert_string_equal(read_all(p), "0123456789");
   /* an existing output is not replaced without TP_OUT_FORCE */
   assert_int_equal(tp_outfile_create(&o, p, 10, 0), TP_EEXISTS);
   assert_non_null(strstr(tp_last_error(), "--force"));
@@ -275,8 +336,36 @@ static void test_outfile_commit(void **state) {
   assert_int_equal(tp_outfile_commit(o), TP_OK);
   assert_int_equal(stat(p, &st), 0);
   assert_int_equal(st.st_size, 3);
+  assert_int_equal(count_temp_files(), 0);
   /* a directory is never a valid output */
   assert_int_equal(tp_outfile_create(&o, g_dir, 3, TP_OUT_FORCE), TP_EEXISTS);
+  unlink(p);
+}
+
+static void test_outfile_commit(void **state) {
+  (void)state;
+  outfile_commit_body();
+  setenv("TP_TEST_PORTABLE", "1", 1);
+  outfile_commit_body();
+  unsetenv("TP_TEST_PORTABLE");
+}
+
+/* An unnamed file is linked in with linkat, which never replaces: an
+ * output that appeared during the conversion is kept (not --force). */
+static void test_outfile_unnamed_never_clobbers(void **state) {
+  char p[300];
+  tp_outfile *o;
+  (void)state;
+  if (!unnamed_available(g_dir)) skip();
+  path_in(p, sizeof p, "appeared.bin");
+  assert_int_equal(tp_outfile_create(&o, p, 3, 0), TP_OK);
+  assert_int_equal(tp_outfile_write(o, 0, "new", 3), TP_OK);
+  write_file(p, "theirs", 6);
+  assert_int_equal(tp_outfile_commit(o), TP_EEXISTS);
+  assert_non_null(strstr(tp_last_error(), "appeared"));
+  assert_string_equal(read_all(p), "theirs");
+  assert_int_equal(count_temp_files(), 0);
+  unlink(p);
 }
 
 static void test_outfile_abort_and_signal_cleanup(void **state) {
@@ -290,16 +379,247 @@ static void test_outfile_abort_and_signal_cleanup(void **state) {
   assert_false(tp_path_exists(p));
   assert_int_equal(count_temp_files(), 0);
   tp_outfile_abort(NULL);
-  /* what a SIGINT handler does: unlink every live temporary file */
+  /* what a SIGINT handler does: unlink every live named temporary */
+  setenv("TP_TEST_PORTABLE", "1", 1);
   path_in(p, sizeof p, "sig1.bin");
   assert_int_equal(tp_outfile_create(&a, p, 10, 0), TP_OK);
   path_in(p, sizeof p, "sig2.bin");
   assert_int_equal(tp_outfile_create(&b, p, 10, 0), TP_OK);
+  unsetenv("TP_TEST_PORTABLE");
   assert_int_equal(count_temp_files(), 2);
   tp_cleanup_temp_files_signal_safe();
   assert_int_equal(count_temp_files(), 0);
   tp_outfile_abort(a);
   tp_outfile_abort(b);
+}
+
+/* What a killed run leaves is removed by the next run on the same target,
+ * and only that: a live owner's file, other targets' files and names that
+ * merely look alike stay. */
+static void test_sweep_stale_files(void **state) {
+  char d[300], p[400], t[400];
+  tp_outfile *o;
+  int held;
+  (void)state;
+  subdir(d, sizeof d, "sweep");
+  join_to(t, sizeof t, d, "t.bin");
+  join_to(p, sizeof p, d, ".t.bin.tmp.AAAAAA");
+  write_file(p, "dead run", 8);
+  join_to(p, sizeof p, d, ".t.bin.tmp.BBBBBB");
+  write_file(p, "live run", 8);
+  held = open(p, O_RDONLY);
+  assert_true(held >= 0);
+  assert_int_equal(flock(held, LOCK_EX | LOCK_NB), 0);
+  join_to(p, sizeof p, d, ".t.bin.tmp.GGGGGG"); /* empty, unlocked, new */
+  write_file(p, "", 0);
+  join_to(p, sizeof p, d, ".t.bin.tmp.CCCCCCC");
+  write_file(p, "x", 1);
+  join_to(p, sizeof p, d, ".t.bin.tmp.CC-CCC");
+  write_file(p, "x", 1);
+  join_to(p, sizeof p, d, "t.bin.tmp.DDDDDD");
+  write_file(p, "x", 1);
+  join_to(p, sizeof p, d, ".u.bin.tmp.EEEEEE");
+  write_file(p, "x", 1);
+  join_to(p, sizeof p, d, ".t.bin.tmp.FFFFFF");
+  assert_int_equal(symlink("t.bin.tmp.DDDDDD", p), 0);
+  tp_notices_clear();
+  assert_int_equal(tp_outfile_create(&o, t, 1, 0), TP_OK);
+  tp_outfile_abort(o);
+  assert_int_equal(count_in(d, "AAAAAA"), 0);
+  assert_int_equal(count_in(d, "GGGGGG"), 0);
+  assert_true(notice_mentions(".t.bin.tmp.AAAAAA"));
+  assert_true(notice_mentions("8 bytes"));
+  assert_true(notice_mentions("interrupted run"));
+  assert_false(notice_mentions("BBBBBB"));
+  assert_int_equal(count_in(d, "BBBBBB"), 1);
+  assert_int_equal(count_in(d, "CCCCCCC"), 1);
+  assert_int_equal(count_in(d, "CC-CCC"), 1);
+  assert_int_equal(count_in(d, "DDDDDD"), 1);
+  assert_int_equal(count_in(d, "FFFFFF"), 1); /* a link is never ours */
+  assert_int_equal(count_in(d, "EEEEEE"), 1);
+  /* once its owner is gone, the next run removes it */
+  close(held);
+  tp_notices_clear();
+  assert_int_equal(tp_outfile_create(&o, t, 1, 0), TP_OK);
+  tp_outfile_abort(o);
+  assert_int_equal(count_in(d, "BBBBBB"), 0);
+  assert_true(notice_mentions(".t.bin.tmp.BBBBBB"));
+  tp_notices_clear();
+}
+
+/* ---- output folders -------------------------------------------------------------- */
+
+/* Writes final/rel through the folder writer, as the executor does. */
+static void outdir_put(tp_outdir *od, const char *final, const char *rel,
+                       const char *text) {
+  char f[600], *inside = NULL;
+  tp_outfile *o;
+  join_to(f, sizeof f, final, rel);
+  assert_int_equal(tp_outdir_file(od, f, &inside), TP_OK);
+  assert_int_equal(tp_outfile_create(&o, inside, strlen(text), TP_OUT_IN_NEW_DIR), TP_OK);
+  free(inside);
+  assert_int_equal(tp_outfile_write(o, 0, text, strlen(text)), TP_OK);
+  assert_int_equal(tp_outfile_commit(o), TP_OK);
+}
+
+static void outdir_write(const char *final, unsigned flags) {
+  tp_outdir *od;
+  assert_int_equal(tp_outdir_create(&od, final, flags), TP_OK);
+  outdir_put(od, final, "model.safetensors", "new");
+  outdir_put(od, final, "1_Pooling/config.json", "pool");
+  outdir_put(od, final, "a/b/c.txt", "deep");
+  assert_int_equal(tp_outdir_commit(od), TP_OK);
+}
+
+static void assert_new_folder(const char *final) {
+  char p[600];
+  join_to(p, sizeof p, final, "model.safetensors");
+  assert_string_equal(read_all(p), "new");
+  join_to(p, sizeof p, final, "1_Pooling/config.json");
+  assert_string_equal(read_all(p), "pool");
+  join_to(p, sizeof p, final, "a/b/c.txt");
+  assert_string_equal(read_all(p), "deep");
+  join_to(p, sizeof p, final, "stale.txt");
+  assert_false(tp_path_exists(p));
+}
+
+static void outdir_body(const char *tag) {
+  char d[300], out[400], p[600], elsewhere[400];
+  tp_outdir *od;
+  subdir(d, sizeof d, tag);
+  join_to(out, sizeof out, d, "out");
+  /* a new folder: nothing at the target until the commit */
+  assert_int_equal(tp_outdir_create(&od, out, 0), TP_OK);
+  assert_false(tp_path_exists(out));
+  assert_int_equal(count_in(d, "^\\.out\\.tmp\\."), 1);
+  tp_outdir_abort(od);
+  assert_int_equal(count_in(d, "out"), 0);
+  outdir_write(out, 0);
+  assert_new_folder(out);
+  assert_int_equal(count_in(d, "^\\."), 0);
+  /* an existing folder: refused without force, replaced whole with it */
+  join_to(p, sizeof p, out, "stale.txt");
+  write_file(p, "old", 3);
+  assert_int_equal(tp_outdir_create(&od, out, 0), TP_EEXISTS);
+  assert_non_null(strstr(tp_last_error(), "not empty"));
+  outdir_write(out, TP_OUT_FORCE);
+  assert_new_folder(out);
+  assert_int_equal(count_in(d, "^\\."), 0);
+  /* an empty folder may be used without force (and is replaced too) */
+  assert_int_equal(tp_remove_tree(out, NULL, NULL), 0);
+  assert_int_equal(mkdir(out, 0755), 0);
+  outdir_write(out, 0);
+  assert_new_folder(out);
+  /* a link: refused, then the link itself replaced; what it pointed to
+   * stays as it was */
+  join_to(elsewhere, sizeof elsewhere, d, "elsewhere");
+  assert_int_equal(mkdir(elsewhere, 0755), 0);
+  join_to(p, sizeof p, elsewhere, "keep.txt");
+  write_file(p, "keep", 4);
+  assert_int_equal(tp_remove_tree(out, NULL, NULL), 0);
+  assert_int_equal(symlink("elsewhere", out), 0);
+  assert_int_equal(tp_outdir_create(&od, out, 0), TP_EEXISTS);
+  assert_non_null(strstr(tp_last_error(), "symbolic link"));
+  outdir_write(out, TP_OUT_FORCE);
+  assert_false(tp_path_is_link(out));
+  assert_new_folder(out);
+  assert_string_equal(read_all(p), "keep");
+  assert_int_equal(count_in(elsewhere, ""), 1);
+  /* a regular file in the way */
+  assert_int_equal(tp_remove_tree(out, NULL, NULL), 0);
+  write_file(out, "file", 4);
+  assert_int_equal(tp_outdir_create(&od, out, 0), TP_EEXISTS);
+  assert_non_null(strstr(tp_last_error(), "not a folder"));
+  outdir_write(out, TP_OUT_FORCE);
+  assert_new_folder(out);
+  assert_int_equal(count_in(d, "^\\."), 0);
+  /* an aborted replacement leaves the old folder as it was */
+  join_to(p, sizeof p, out, "model.safetensors");
+  assert_int_equal(tp_outdir_create(&od, out, TP_OUT_FORCE), TP_OK);
+  outdir_put(od, out, "model.safetensors", "newer");
+  tp_outdir_abort(od);
+  assert_string_equal(read_all(p), "new");
+  assert_int_equal(count_in(d, "^\\."), 0);
+}
+
+static void test_outdir(void **state) {
+  (void)state;
+  outdir_body("outdir");
+  setenv("TP_TEST_PORTABLE", "1", 1);
+  outdir_body("outdir_portable");
+  unsetenv("TP_TEST_PORTABLE");
+}
+
+/* A killed swap or build: the old folder moved aside comes back when the
+ * target is missing, and is removed when the new one made it in; a dead
+ * temporary folder goes, without following a link out of it. */
+static void test_sweep_folders(void **state) {
+  char d[300], out[400], p[600], q[600], keep[400];
+  tp_outdir *od;
+  (void)state;
+  subdir(d, sizeof d, "sweep_dirs");
+  join_to(out, sizeof out, d, "m");
+  join_to(keep, sizeof keep, d, "keep.txt");
+  write_file(keep, "keep", 4);
+  /* killed between its two renames: old aside, new complete, no target */
+  join_to(p, sizeof p, d, ".m.old.Abc123");
+  assert_int_equal(mkdir(p, 0755), 0);
+  join_to(q, sizeof q, p, "model.safetensors");
+  write_file(q, "old", 3);
+  join_to(p, sizeof p, d, ".m.tmp.Abc123");
+  assert_int_equal(mkdir(p, 0755), 0);
+  join_to(q, sizeof q, p, "model.safetensors");
+  write_file(q, "new", 3);
+  join_to(q, sizeof q, p, "link");
+  assert_int_equal(symlink("../keep.txt", q), 0);
+  tp_notices_clear();
+  assert_int_equal(tp_outdir_create(&od, out, 0), TP_EEXISTS); /* restored */
+  assert_true(notice_mentions("restored"));
+  assert_true(notice_mentions(".m.tmp.Abc123"));
+  join_to(q, sizeof q, out, "model.safetensors");
+  assert_string_equal(read_all(q), "old");
+  assert_string_equal(read_all(keep), "keep");
+  assert_int_equal(count_in(d, "Abc123"), 0);
+  /* killed after the swap: the aside one goes */
+  join_to(p, sizeof p, d, ".m.old.Xyz789");
+  assert_int_equal(mkdir(p, 0755), 0);
+  join_to(q, sizeof q, p, "model.safetensors");
+  write_file(q, "older", 5);
+  tp_notices_clear();
+  outdir_write(out, TP_OUT_FORCE);
+  assert_true(notice_mentions(".m.old.Xyz789"));
+  assert_int_equal(count_in(d, "Xyz789"), 0);
+  assert_new_folder(out);
+  tp_notices_clear();
+  /* the signal cleanup removes a folder in the making, and puts back a
+   * target moved aside */
+  assert_int_equal(tp_outdir_create(&od, out, TP_OUT_FORCE), TP_OK);
+  outdir_put(od, out, "x/y/z.txt", "z");
+  assert_int_equal(count_in(d, "^\\.m\\.tmp\\."), 1);
+  join_to(p, sizeof p, d, ".m.old.Sig000");
+  assert_int_equal(rename(out, p), 0);
+  assert_true(tp_temp_swap_arm(p, out));
+  tp_cleanup_temp_files_signal_safe();
+  tp_temp_swap_disarm();
+  assert_int_equal(count_in(d, "^\\.m\\."), 0);
+  assert_new_folder(out);
+  tp_outdir_abort(od);
+}
+
+static void test_notices(void **state) {
+  (void)state;
+  tp_notices_clear();
+  assert_int_equal(tp_notice_count(), 0);
+  assert_null(tp_notice_at(0));
+  tp_notice("removed %s", "a");
+  assert_int_equal(tp_notice_count(), 1);
+  assert_string_equal(tp_notice_at(0), "removed a");
+  for (int i = 0; i < 40; i++) tp_notice("n%d", i);
+  assert_int_equal(tp_notice_count(), 33);
+  assert_string_equal(tp_notice_at(31), "n30");
+  assert_non_null(strstr(tp_notice_at(32), "9 more notices"));
+  tp_notices_clear();
+  assert_int_equal(tp_notice_count(), 0);
 }
 
 static void test_outfile_missing_folder(void **state) {
@@ -457,8 +777,13 @@ int main(void) {
       cmocka_unit_test(test_infile_shrinks_under_us),
       cmocka_unit_test(test_infile_memory),
       cmocka_unit_test(test_outfile_commit),
+      cmocka_unit_test(test_outfile_unnamed_never_clobbers),
       cmocka_unit_test(test_outfile_abort_and_signal_cleanup),
       cmocka_unit_test(test_outfile_missing_folder),
+      cmocka_unit_test(test_sweep_stale_files),
+      cmocka_unit_test(test_outdir),
+      cmocka_unit_test(test_sweep_folders),
+      cmocka_unit_test(test_notices),
       cmocka_unit_test(test_pool_runs_every_item_once),
       cmocka_unit_test(test_pool_first_error_reaches_caller),
       cmocka_unit_test(test_pool_cancel_from_tick),

@@ -1249,6 +1249,77 @@ static void test_hf_layout(void **state) {
   tp_model_free(src);
 }
 
+/* Every side file of the source folder is planned as a copy, nested ones
+ * included, except hidden entries and weights the output replaces or
+ * that would be stale; a linked folder is refused. */
+static void test_hf_layout_copies_folder(void **state) {
+  tp_model *src = NULL;
+  tp_plan *p;
+  char out[600], sub[600];
+  size_t i;
+  const char *want[] = {"1_Pooling/config.json", "2_Dense/model.safetensors",
+                        "LICENSE", "README.md", "config.json", "modules.json",
+                        "vocab.txt"};
+  const char *never[] = {"model.safetensors", "pytorch_model.bin", "pytorch_model.bin.index.json",
+                         "model.onnx", "onnx/model.onnx", ".gitattributes", ".git/HEAD",
+                         "tf_model.h5", "x.gguf", "2_Dense/pytorch_model.bin"};
+  size_t seen[TP_ARRAY_LEN(want)] = {0};
+  (void)state;
+  put_st("model.safetensors", SHARD1, 8);
+  put_text("config.json", "{}");
+  put_text("modules.json", "[]");
+  put_text("vocab.txt", "a\nb\n");
+  put_text("README.md", "# m");
+  put_text("LICENSE", "MIT");
+  put_text("pytorch_model.bin", "PK");
+  put_text("pytorch_model.bin.index.json", "{}");
+  put_text("model.onnx", "onnx");
+  put_text("tf_model.h5", "h5");
+  put_text("x.gguf", "GGUF");
+  put_text(".gitattributes", "*");
+  for (i = 0; i < 5; i++) {
+    static const char *const dirs[] = {"1_Pooling", "2_Dense", ".git", "onnx", "empty"};
+    snprintf(sub, sizeof sub, "%s/%s", g_dir, dirs[i]);
+    assert_int_equal(mkdir(sub, 0755), 0);
+  }
+  put_text("1_Pooling/config.json", "{\"pooling_mode_mean_tokens\": true}");
+  put_st("2_Dense/model.safetensors", SHARD2, 3);
+  put_text("2_Dense/pytorch_model.bin", "PK");
+  put_text(".git/HEAD", "ref");
+  put_text("onnx/model.onnx", "onnx");
+  assert_int_equal(tp_hf_open(&src, g_dir, NULL), TP_OK);
+  snprintf(out, sizeof out, "%s/out", g_dir);
+  p = new_plan(out);
+  p->src = src;
+  p->format = TP_FORMAT_HF;
+  plan_add(p, entry("a", TP_TYPE_F32, 1, (uint64_t[]){2}));
+  assert_int_equal(tp_hf_layout(p), TP_OK);
+  assert_int_equal(p->nfiles, 1 + TP_ARRAY_LEN(want));
+  for (i = 1; i < p->nfiles; i++) {
+    const char *rel = p->files[i].path + strlen(out) + 1;
+    size_t k, hit = SIZE_MAX;
+    assert_int_equal(p->files[i].is_aux, 1);
+    for (k = 0; k < TP_ARRAY_LEN(want); k++)
+      if (!strcmp(rel, want[k])) hit = k;
+    for (k = 0; k < TP_ARRAY_LEN(never); k++) assert_string_not_equal(rel, never[k]);
+    assert_true(hit != SIZE_MAX);
+    seen[hit]++;
+  }
+  for (i = 0; i < TP_ARRAY_LEN(want); i++) assert_int_equal(seen[i], 1);
+  tp_plan_free(p);
+  /* a folder that is a link is not followed */
+  snprintf(sub, sizeof sub, "%s/linked", g_dir);
+  assert_int_equal(symlink("1_Pooling", sub), 0);
+  p = new_plan(out);
+  p->src = src;
+  p->format = TP_FORMAT_HF;
+  plan_add(p, entry("a", TP_TYPE_F32, 1, (uint64_t[]){2}));
+  assert_int_equal(tp_hf_layout(p), TP_EFORMAT);
+  assert_non_null(strstr(tp_last_error(), "linked: not a folder (a symbolic link); refused"));
+  tp_plan_free(p);
+  tp_model_free(src);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_escape_serde),
@@ -1278,6 +1349,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_hf_symlinks, unit_dir_setup, unit_dir_teardown),
       cmocka_unit_test_setup_teardown(test_hf_cache_layout, unit_dir_setup, unit_dir_teardown),
       cmocka_unit_test_setup_teardown(test_hf_layout, unit_dir_setup, unit_dir_teardown),
+      cmocka_unit_test_setup_teardown(test_hf_layout_copies_folder, unit_dir_setup,
+                                      unit_dir_teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   while (g_nkeep) free(g_keep[--g_nkeep]);
