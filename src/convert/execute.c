@@ -60,6 +60,16 @@ static uint64_t block_bytes(tp_type t, uint64_t elems) {
   return elems / tp_type_block_elems(t) * tp_type_block_bytes(t);
 }
 
+/* An entry's name as messages show it (names come from files). */
+typedef struct qname {
+  char s[256];
+} qname;
+static qname quoted(const tp_plan_entry *e) {
+  qname q;
+  tp_quote_for_message(q.s, sizeof q.s, e->name, e->name_len);
+  return q;
+}
+
 static tp_status build_jobs(exec_ctx *c) {
   tp_plan *p = c->p;
   size_t i;
@@ -150,26 +160,20 @@ static tp_status produce_chunk(exec_ctx *c, const tp_job *j, unsigned w,
     size_t k;
     for (k = 0; k < (size_t)j->n; k++) {
       uint64_t v = tp_load_le64(c->buf_a[w] + 8 * k);
-      if (v > (uint64_t)INT64_MAX) {
-        char q[256];
-        tp_quote_for_message(q, sizeof q, e->name, e->name_len);
+      if (v > (uint64_t)INT64_MAX)
         return tp_error(TP_EUNSUPPORTED,
                         "tensor \"%s\" (U64 -> I64): element %llu is %llu, "
                         "above the I64 maximum %lld (the output format has no "
                         "unsigned 64-bit type)",
-                        q, (unsigned long long)(j->el0 + k),
+                        quoted(e).s, (unsigned long long)(j->el0 + k),
                         (unsigned long long)v, (long long)INT64_MAX);
-      }
     }
   }
   st = tp_convert_elements(e->dst_type, out, e->src_type, c->buf_a[w],
                            (size_t)j->n);
-  if (st != TP_OK) {
-    char q[256];
-    tp_quote_for_message(q, sizeof q, e->name, e->name_len);
-    return tp_error_prefix("tensor \"%s\" (%s -> %s)", q,
+  if (st != TP_OK)
+    return tp_error_prefix("tensor \"%s\" (%s -> %s)", quoted(e).s,
                            tp_type_name(e->src_type), tp_type_name(e->dst_type));
-  }
   return TP_OK;
 }
 
@@ -191,7 +195,7 @@ static tp_status write_job(void *arg, size_t i, unsigned w) {
   if (st != TP_OK) return st;
   if (e->swap_size && !tp_swap_storage(e->dst_type, e->swap_size, c->buf_b[w], dlen))
     return tp_error(TP_EINVAL, "internal: chunk of \"%s\" not swappable",
-                    e->name);
+                    quoted(e).s);
   st = tp_outfile_write(c->outs[e->file], e->offset + doff, c->buf_b[w], dlen);
   if (st != TP_OK) return st;
   finish_chunk(c, j, dlen);
@@ -219,7 +223,7 @@ static tp_status verify_job(void *arg, size_t i, unsigned w) {
     return tp_error(TP_EMISMATCH,
                     "%s: verify: tensor \"%s\": written bytes differ from the "
                     "conversion at byte %llu of the tensor",
-                    c->p->files[e->file].path, e->name,
+                    c->p->files[e->file].path, quoted(e).s,
                     (unsigned long long)(doff + k));
   }
   if (decodable(e->src_type) && decodable(e->dst_type)) {
@@ -238,7 +242,7 @@ static tp_status verify_job(void *arg, size_t i, unsigned w) {
     if (st == TP_OK)
       st = tp_convert_elements(TP_TYPE_F64, c->f64_b[w], e->dst_type,
                                c->buf_c[w], (size_t)j->n);
-    if (st != TP_OK) return tp_error_prefix("verify: tensor \"%s\"", e->name);
+    if (st != TP_OK) return tp_error_prefix("verify: tensor \"%s\"", quoted(e).s);
     tp_stats_init(&acc);
     tp_stats_add(&acc, c->f64_a[w], c->f64_b[w], (size_t)j->n);
     pthread_mutex_lock(&c->vlock);
@@ -330,7 +334,7 @@ static tp_status prepare_verify(exec_ctx *c) {
     const tp_tensor *t;
     if (k == SIZE_MAX)
       return tp_error(TP_EMISMATCH, "%s: verify: tensor \"%s\" missing",
-                      p->files[e->file].path, e->name);
+                      p->files[e->file].path, quoted(e).s);
     t = &vm->tensors[k];
     if (t->type != e->dst_type || t->nelements != e->nelements ||
         t->ndim != e->ndim ||
@@ -341,7 +345,7 @@ static tp_status prepare_verify(exec_ctx *c) {
       return tp_error(TP_EMISMATCH,
                       "%s: verify: tensor \"%s\" reads back as %s %s, "
                       "written as %s %s",
-                      p->files[e->file].path, e->name, tp_type_name(t->type), a,
+                      p->files[e->file].path, quoted(e).s, tp_type_name(t->type), a,
                       tp_type_name(e->dst_type), b);
     }
     c->vindex[i] = k;
@@ -378,7 +382,7 @@ static tp_status check_lossless(exec_ctx *c) {
       return tp_error(TP_EMISMATCH,
                       "verify: tensor \"%s\": %llu values changed in a "
                       "lossless %s -> %s conversion",
-                      e->name, (unsigned long long)c->vstats[i].n_different,
+                      quoted(e).s, (unsigned long long)c->vstats[i].n_different,
                       tp_type_name(e->src_type), tp_type_name(e->dst_type));
   }
   return TP_OK;

@@ -352,14 +352,21 @@ tp_status tp_model_read(const tp_model *m, size_t i, uint64_t off, void *buf,
   if (i >= m->ntensors)
     return tp_error(TP_EINVAL, "tensor index %zu out of range", i);
   t = &m->tensors[i];
-  if (tp_add_overflow_u64(off, len, &end) || end > t->nbytes)
+  if (tp_add_overflow_u64(off, len, &end) || end > t->nbytes) {
+    char q[256];
+    tp_quote_for_message(q, sizeof q, t->name, t->name_len);
     return tp_error(TP_EINVAL,
                     "read of %zu bytes at %llu outside tensor \"%s\" (%llu "
                     "bytes)",
-                    len, (unsigned long long)off, t->name,
+                    len, (unsigned long long)off, q,
                     (unsigned long long)t->nbytes);
+  }
   st = tp_infile_read(m->files[t->file], t->offset + off, buf, len);
-  if (st != TP_OK) return tp_error_prefix("tensor \"%s\"", t->name);
+  if (st != TP_OK) {
+    char q[256];
+    tp_quote_for_message(q, sizeof q, t->name, t->name_len);
+    return tp_error_prefix("tensor \"%s\"", q);
+  }
   if (t->swap_size) {
     uint64_t unit = t->swap_size == TP_SWAP_BLOCK_FIELDS
                         ? tp_type_block_bytes(t->type) : t->swap_size;
