@@ -8,7 +8,7 @@
 #   tests/unit/test_quant_k.c        Q2_K..Q6_K (q_k_neon.c)
 #   tests/unit/test_quant_iq.c       IQ/TQ/FP4 reference codecs on aarch64
 #
-# Each test is linked statically against src/base/error.c, src/dtype/*.c and
+# Each test is linked statically against src/base/error.c + utf8.c, src/dtype/*.c and
 # src/quant/*.c (the *_neon.c kernels, never *_x86.c), built with the flags
 # of the native build plus -Werror: -O2 -ffp-contract=off -fno-fast-math.
 # GCC contracts a*b+c into FMA by default on aarch64, which would change the
@@ -164,7 +164,7 @@ cflags="-std=c11 -O2 -static -pthread -Wall -Wextra -Wshadow -Wstrict-prototypes
   -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I$root/include -I$root/src"
 
 # Every source the kernel tests link, for aarch64.
-srcs="$root/src/base/error.c"
+srcs="$root/src/base/error.c $root/src/base/utf8.c"
 for f in "$root"/src/dtype/*.c "$root"/src/quant/*.c; do
   case "$f" in *_x86.c) continue ;; esac
   srcs="$srcs $f"
