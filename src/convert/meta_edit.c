@@ -15,7 +15,7 @@
 #include "../base/io.h"
 #include "../dtype/dtype.h"
 #include "../formats/formats.h"
-#include "../formats/gguf.h"
+#include "../formats/gguf/gguf.h"
 
 #include <errno.h>
 #include <inttypes.h>

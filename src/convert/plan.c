@@ -5,10 +5,10 @@
  * --dry-run shares every decision with the real run.
  */
 #include "plan.h"
-#include "ftype.h"
+#include "../formats/gguf/policy.h"
 
 #include "../dtype/dtype.h"
-#include "../formats/gguf.h"
+#include "../formats/gguf/gguf.h"
 
 #include <limits.h>
 #include <stdio.h>

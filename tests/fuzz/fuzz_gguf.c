@@ -13,7 +13,7 @@
 #define FUZZ_NAME "fuzz_gguf"
 #include "fuzz_util.h"
 #include "formats/formats.h"
-#include "formats/gguf.h"
+#include "formats/gguf/gguf.h"
 
 static void read_all(const tp_model *m) {
   static uint8_t buf[1 << 16];

@@ -28,7 +28,7 @@
 #include <jansson.h>
 
 #include "formats/formats.h"
-#include "formats/gguf.h"
+#include "formats/gguf/gguf.h"
 
 #define MAX_EDITS 16
 

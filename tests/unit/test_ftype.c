@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "convert/ftype.h"
+#include "formats/gguf/policy.h"
 #include "convert/plan.h"
 #include "dtype/dtype.h"
 #include "model/model.h"

@@ -28,7 +28,7 @@
 #include "convert/plan.h"
 #include "dtype/dtype.h"
 #include "formats/formats.h"
-#include "formats/gguf.h"
+#include "formats/gguf/gguf.h"
 
 /* ---- a GGUF byte builder ------------------------------------------------- */
 

@@ -26,7 +26,7 @@
 #include "codec/json_out.h"
 #include "convert/plan.h"
 #include "dtype/dtype.h"
-#include "formats/safetensors.h"
+#include "formats/safetensors/safetensors.h"
 
 /* ---- helpers ------------------------------------------------------------------- */
 

@@ -13,9 +13,9 @@
  */
 #include "gguf.h"
 
-#include "formats.h"
-#include "../convert/plan.h"
-#include "../dtype/dtype.h"
+#include "../formats.h"
+#include "../../convert/plan.h"
+#include "../../dtype/dtype.h"
 
 #include <inttypes.h>
 #include <stdio.h>

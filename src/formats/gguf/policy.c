@@ -23,10 +23,10 @@
  * architectures, fallbacks); the mixture itself stays code in the shape of
  * llama.cpp's, because its branch order is the specification.
  */
-#include "ftype.h"
+#include "policy.h"
 
-#include "../dtype/dtype.h"
-#include "../quant/quant.h"
+#include "../../dtype/dtype.h"
+#include "../../quant/quant.h"
 
 #include <ctype.h>
 #include <limits.h>

@@ -6,9 +6,9 @@
 #ifndef TP_SAFETENSORS_H
 #define TP_SAFETENSORS_H
 
-#include "../codec/json_out.h"
-#include "../convert/plan.h"
-#include "formats.h"
+#include "../../codec/json_out.h"
+#include "../../convert/plan.h"
+#include "../formats.h"
 
 /* Largest header the reference crate accepts (MAX_HEADER_SIZE); equality is
  * allowed. Larger headers are TP_ELIMIT. */

@@ -12,7 +12,7 @@
  */
 #include "safetensors.h"
 
-#include "../dtype/dtype.h"
+#include "../../dtype/dtype.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,9 +10,9 @@
  * must control float digits and byte strings that are not UTF-8); decoding
  * uses jansson. Format described in docs/formats/gguf.md.
  */
-#include "gguf.h"
+#include "../gguf/gguf.h"
 
-#include "../convert/plan.h"
+#include "../../convert/plan.h"
 
 #include <inttypes.h>
 #include <jansson.h>

@@ -18,8 +18,8 @@
  * weights in other formats, which would be stale; config.json's dtype is
  * updated to the output's when every floating tensor has the same type.
  */
-#include "safetensors.h"
-#include "../dtype/dtype.h"
+#include "../safetensors/safetensors.h"
+#include "../../dtype/dtype.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -7,7 +7,7 @@
 #ifndef TP_FTYPE_H
 #define TP_FTYPE_H
 
-#include "plan.h"
+#include "../../convert/plan.h"
 
 /* Sets every entry's dst_type and note for a GGUF target, and the
  * general.file_type / general.quantization_version keys in p->meta. With a

@@ -9,7 +9,7 @@
 #ifndef TP_GGUF_H
 #define TP_GGUF_H
 
-#include "../model/model.h"
+#include "../../model/model.h"
 
 struct tp_plan;
 

@@ -19,7 +19,7 @@
  */
 #include "safetensors.h"
 
-#include "../dtype/dtype.h"
+#include "../../dtype/dtype.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -12,8 +12,8 @@
  */
 #include "gguf.h"
 
-#include "formats.h"
-#include "../dtype/dtype.h"
+#include "../formats.h"
+#include "../../dtype/dtype.h"
 
 #include <inttypes.h>
 #include <stdio.h>
