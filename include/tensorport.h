@@ -212,6 +212,7 @@ TP_API tp_status tp_convert_elements(tp_type dst_type, void *dst,
 /* Formats and detection                                                    */
 /* ------------------------------------------------------------------------ */
 
+/** Formats. Values are frozen; new formats are appended. */
 typedef enum tp_format {
   TP_FORMAT_UNKNOWN = 0,
   TP_FORMAT_SAFETENSORS = 1, /**< one .safetensors file */
@@ -219,23 +220,67 @@ typedef enum tp_format {
   TP_FORMAT_GGUF = 3         /**< a GGUF file (or the first of a split set) */
 } tp_format;
 
-/** Lower-case format name ("safetensors", "hf", "gguf"). */
+/** tp_format_info.caps */
+enum {
+  TP_FORMAT_CAN_READ = 1u << 0,  /**< tp_model_open reads it */
+  TP_FORMAT_CAN_WRITE = 1u << 1, /**< conversions can write it */
+  TP_FORMAT_IS_FOLDER = 1u << 2, /**< a folder rather than a file */
+  /** inspect: metadata are typed key/value pairs (else a string map) */
+  TP_FORMAT_TYPED_META = 1u << 3,
+  /** inspect: shapes are also shown innermost first (ggml's ne order) and
+   *  tensor offsets are absolute file offsets (else relative to the data
+   *  section, as the file states them) */
+  TP_FORMAT_GGML_LAYOUT = 1u << 4
+};
+
+/** What the library knows about one format: everything the command line
+ *  shows about formats (names, help, "known formats" lists, which options
+ *  apply) comes from here. Static storage. */
+typedef struct tp_format_info {
+  tp_format id;
+  const char *name;         /**< "safetensors", "hf", "gguf" */
+  const char *display_name; /**< "SafeTensors", "Hugging Face folder", "GGUF" */
+  const char *description;  /**< one line */
+  const char *const *aliases;    /**< other accepted names, NULL-terminated */
+  const char *const *extensions; /**< ".gguf", ..., NULL-terminated (may be
+                                      empty) */
+  unsigned caps;                 /**< TP_FORMAT_* capability bits */
+  /** Conversion options (their command-line long names, e.g. "big-endian",
+   *  "preset") that only some targets honour and this one does, as a
+   *  NULL-terminated list. Options every target honours are not listed. */
+  const char *const *options;
+} tp_format_info;
+
+/** Number of formats this build knows. */
+TP_API size_t tp_format_count(void);
+/** Format i (0 <= i < tp_format_count()) in the library's order, or NULL. */
+TP_API const tp_format_info *tp_format_at(size_t i);
+/** The format with id f, or NULL. */
+TP_API const tp_format_info *tp_format_info_of(tp_format f);
+
+/** Lower-case format name ("safetensors", "hf", "gguf"), "unknown" for an
+ *  id the library does not know. */
 TP_API const char *tp_format_name(tp_format f);
 
-/** Parses a format name (case-insensitive; "st" and "safetensors-dir" are
- *  aliases). Returns TP_OK or TP_ENOTFOUND. */
+/** Parses a format name or alias (case-insensitive; e.g. "st" for
+ *  safetensors, "huggingface" for hf). Returns TP_OK or TP_ENOTFOUND with a
+ *  message listing the known names. */
 TP_API tp_status tp_format_from_name(const char *name, tp_format *out);
 
 /** Detects the format of path from its content (magic bytes, header shape,
- *  folder layout); the extension only breaks ties. On success *out is set
- *  and, when why is non-NULL, a one-line explanation is written into why
+ *  folder layout): every format's probe reports a confidence, the highest
+ *  wins, and the extension only breaks ties. On success *out is set and,
+ *  when why is non-NULL, a one-line explanation is written into why
  *  (truncated to why_len). TP_ENOTFOUND if the path does not exist,
- *  TP_EUNSUPPORTED if no format matches. */
+ *  TP_EUNSUPPORTED if no format matches (the message says what each probe
+ *  found), TP_EFORMAT for an empty or too small file. */
 TP_API tp_status tp_detect(const char *path, tp_format *out, char *why,
                            size_t why_len);
 
 /** Guesses the output format for a path that does not exist yet, from its
- *  extension (".safetensors", ".gguf") or a trailing '/' (HF folder). */
+ *  extension (a writable format's, e.g. ".safetensors", ".gguf") or a
+ *  trailing '/' or an existing folder (the default folder format, hf).
+ *  TP_FORMAT_UNKNOWN when nothing matches. */
 TP_API tp_format tp_format_from_output_path(const char *path);
 
 /* ------------------------------------------------------------------------ */
@@ -359,12 +404,30 @@ TP_API tp_status tp_model_meta(const tp_model *m, size_t i, tp_string *key,
 /** Value of key, or NULL. */
 TP_API const tp_value *tp_model_meta_find(const tp_model *m, const char *key);
 
-/** Format-specific facts for inspect: GGUF version (0 if not GGUF). */
+/** One format-specific fact about an opened model, as inspect shows it
+ *  (GGUF: version, byte order, alignment, data offset; SafeTensors: header
+ *  length, data offset). */
+typedef struct tp_model_fact {
+  const char *key;   /**< JSON key inside the object named after the format
+                          ("version"); NULL when the fact is text-only */
+  const char *label; /**< text label ("gguf version") */
+  tp_value value;    /**< an integer (U32/U64) or a STRING */
+} tp_model_fact;
+
+/** Number of format facts of m (from its format's table entry). */
+TP_API size_t tp_model_fact_count(const tp_model *m);
+/** Fact i of m; TP_EINVAL when out of range. String values live as long as
+ *  the model. */
+TP_API tp_status tp_model_fact_at(const tp_model *m, size_t i,
+                                  tp_model_fact *out);
+
+/** GGUF version (0 if not GGUF). */
 TP_API uint32_t tp_model_gguf_version(const tp_model *m);
-/** Non-zero when the GGUF file is big-endian. */
+/** Non-zero when the file is big-endian (GGUF). */
 TP_API int tp_model_big_endian(const tp_model *m);
-/** GGUF alignment, SafeTensors header length, data section start. */
+/** GGUF alignment (0 for other formats). */
 TP_API uint64_t tp_model_alignment(const tp_model *m);
+/** Start of the data section of file i of the model. */
 TP_API uint64_t tp_model_data_offset(const tp_model *m, size_t file);
 
 /* ------------------------------------------------------------------------ */

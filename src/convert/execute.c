@@ -64,7 +64,7 @@ static uint64_t block_bytes(tp_type t, uint64_t elems) {
 typedef struct qname {
   char s[256];
 } qname;
-static qname quoted(const tp_plan_entry *e) {
+static qname quoted(const tp_out_tensor *e) {
   qname q;
   tp_quote_for_message(q.s, sizeof q.s, e->name, e->name_len);
   return q;
@@ -73,8 +73,8 @@ static qname quoted(const tp_plan_entry *e) {
 static tp_status build_jobs(exec_ctx *c) {
   tp_plan *p = c->p;
   size_t i;
-  for (i = 0; i < p->n; i++) {
-    tp_plan_entry *e = &p->entries[i];
+  for (i = 0; i < p->L.n; i++) {
+    tp_out_tensor *e = &p->L.entries[i];
     uint64_t bs = tp_type_block_elems(e->src_type), ys = tp_type_block_bytes(e->src_type);
     uint64_t bd = tp_type_block_elems(e->dst_type), yd = tp_type_block_bytes(e->dst_type);
     uint64_t by_bytes = TP_MIN(TP_CHUNK_BYTES / ys * bs, TP_CHUNK_BYTES / yd * bd);
@@ -147,13 +147,13 @@ static void free_buffers(exec_ctx *c) {
  * When the types agree the bytes are read straight into out. */
 static tp_status produce_chunk(exec_ctx *c, const tp_job *j, unsigned w,
                                uint8_t *out) {
-  tp_plan_entry *e = &c->p->entries[j->entry];
+  tp_out_tensor *e = &c->p->L.entries[j->entry];
   uint64_t soff = block_bytes(e->src_type, j->el0);
   size_t slen = (size_t)block_bytes(e->src_type, j->n);
   tp_status st;
   if (e->src_type == e->dst_type)
-    return tp_model_read(c->p->src, e->src, soff, out, slen);
-  st = tp_model_read(c->p->src, e->src, soff, c->buf_a[w], slen);
+    return tp_source_read(e->source, soff, out, slen);
+  st = tp_source_read(e->source, soff, c->buf_a[w], slen);
   if (st != TP_OK) return st;
   if (e->src_type == TP_TYPE_U64 && e->dst_type == TP_TYPE_I64) {
     /* the one narrowing the planner picks (GGUF has no U64): exact or refused */
@@ -186,7 +186,7 @@ static void finish_chunk(exec_ctx *c, const tp_job *j, uint64_t bytes) {
 static tp_status write_job(void *arg, size_t i, unsigned w) {
   exec_ctx *c = (exec_ctx *)arg;
   const tp_job *j = &c->jobs[i];
-  tp_plan_entry *e = &c->p->entries[j->entry];
+  tp_out_tensor *e = &c->p->L.entries[j->entry];
   uint64_t doff = block_bytes(e->dst_type, j->el0);
   size_t dlen = (size_t)block_bytes(e->dst_type, j->n);
   tp_status st;
@@ -207,7 +207,7 @@ static bool decodable(tp_type t) { return t != TP_TYPE_C64; }
 static tp_status verify_job(void *arg, size_t i, unsigned w) {
   exec_ctx *c = (exec_ctx *)arg;
   const tp_job *j = &c->jobs[i];
-  tp_plan_entry *e = &c->p->entries[j->entry];
+  tp_out_tensor *e = &c->p->L.entries[j->entry];
   tp_model *vm = c->vmodels[e->file];
   uint64_t doff = block_bytes(e->dst_type, j->el0);
   size_t dlen = (size_t)block_bytes(e->dst_type, j->n);
@@ -223,7 +223,7 @@ static tp_status verify_job(void *arg, size_t i, unsigned w) {
     return tp_error(TP_EMISMATCH,
                     "%s: verify: tensor \"%s\": written bytes differ from the "
                     "conversion at byte %llu of the tensor",
-                    c->p->files[e->file].path, quoted(e).s,
+                    c->p->L.files[e->file].path, quoted(e).s,
                     (unsigned long long)(doff + k));
   }
   if (decodable(e->src_type) && decodable(e->dst_type)) {
@@ -234,7 +234,7 @@ static tp_status verify_job(void *arg, size_t i, unsigned w) {
     if (e->src_type == e->dst_type) {
       memcpy(c->buf_a[w], c->buf_b[w], slen);
     } else {
-      st = tp_model_read(c->p->src, e->src, soff, c->buf_a[w], slen);
+      st = tp_source_read(e->source, soff, c->buf_a[w], slen);
       if (st != TP_OK) return st;
     }
     st = tp_convert_elements(TP_TYPE_F64, c->f64_a[w], e->src_type, c->buf_a[w],
@@ -257,16 +257,16 @@ static int tick(void *arg) {
   exec_ctx *c = (exec_ctx *)arg;
   tp_progress pr;
   size_t cur;
-  if (!c->p->opts.progress) return 0;
+  if (!c->p->L.opts.progress) return 0;
   memset(&pr, 0, sizeof pr);
   pr.phase = c->phase;
   pr.bytes_done = atomic_load(&c->bytes_done);
   pr.bytes_total = c->bytes_total;
   pr.tensors_done = atomic_load(&c->tensors_done);
-  pr.tensors_total = c->p->n;
+  pr.tensors_total = c->p->L.n;
   cur = atomic_load(&c->current);
-  pr.current = cur ? c->p->entries[cur - 1].name : NULL;
-  if (c->p->opts.progress(&pr, c->p->opts.progress_user) != 0) {
+  pr.current = cur ? c->p->L.entries[cur - 1].name : NULL;
+  if (c->p->L.opts.progress(&pr, c->p->L.opts.progress_user) != 0) {
     c->cancelled = 1;
     return 1;
   }
@@ -302,10 +302,9 @@ static tp_status open_written(exec_ctx *c, size_t fi, tp_model **out) {
   tp_status st = tp_infile_from_fd(&f, tp_outfile_fd(c->outs[fi]),
                                    tp_outfile_name(c->outs[fi]));
   if (st != TP_OK) return st;
-  if (c->p->format == TP_FORMAT_GGUF) st = tp_gguf_open_infile(out, f);
-  else st = tp_safetensors_open_infile(out, f);
+  st = c->p->L.target->open_infile(out, f);
   if (st != TP_OK)
-    return tp_error_prefix("verify: %s does not read back", c->p->files[fi].path);
+    return tp_error_prefix("verify: %s does not read back", c->p->L.files[fi].path);
   return TP_OK;
 }
 
@@ -313,28 +312,28 @@ static tp_status prepare_verify(exec_ctx *c) {
   tp_plan *p = c->p;
   size_t i;
   tp_status st;
-  c->vmodels = tp_calloc(p->nfiles, sizeof *c->vmodels);
-  c->vindex = tp_calloc(p->n ? p->n : 1, sizeof *c->vindex);
-  c->vstats = tp_calloc(p->n ? p->n : 1, sizeof *c->vstats);
+  c->vmodels = tp_calloc(p->L.nfiles, sizeof *c->vmodels);
+  c->vindex = tp_calloc(p->L.n ? p->L.n : 1, sizeof *c->vindex);
+  c->vstats = tp_calloc(p->L.n ? p->L.n : 1, sizeof *c->vstats);
   if (!c->vmodels || !c->vindex || !c->vstats) return TP_ENOMEM;
-  for (i = 0; i < p->nfiles; i++) {
-    if (p->files[i].is_aux) continue;
+  for (i = 0; i < p->L.nfiles; i++) {
+    if (p->L.files[i].is_aux) continue;
     st = open_written(c, i, &c->vmodels[i]);
     if (st != TP_OK) return st;
-    if (c->vmodels[i]->ntensors != p->files[i].n_tensors)
+    if (c->vmodels[i]->ntensors != p->L.files[i].n_tensors)
       return tp_error(TP_EMISMATCH,
                       "%s: verify: %zu tensors read back, %llu written",
-                      p->files[i].path, c->vmodels[i]->ntensors,
-                      (unsigned long long)p->files[i].n_tensors);
+                      p->L.files[i].path, c->vmodels[i]->ntensors,
+                      (unsigned long long)p->L.files[i].n_tensors);
   }
-  for (i = 0; i < p->n; i++) {
-    tp_plan_entry *e = &p->entries[i];
+  for (i = 0; i < p->L.n; i++) {
+    tp_out_tensor *e = &p->L.entries[i];
     tp_model *vm = c->vmodels[e->file];
     size_t k = tp_model_find_tensor(vm, e->name, e->name_len);
     const tp_tensor *t;
     if (k == SIZE_MAX)
       return tp_error(TP_EMISMATCH, "%s: verify: tensor \"%s\" missing",
-                      p->files[e->file].path, quoted(e).s);
+                      p->L.files[e->file].path, quoted(e).s);
     t = &vm->tensors[k];
     if (t->type != e->dst_type || t->nelements != e->nelements ||
         t->ndim != e->ndim ||
@@ -345,7 +344,7 @@ static tp_status prepare_verify(exec_ctx *c) {
       return tp_error(TP_EMISMATCH,
                       "%s: verify: tensor \"%s\" reads back as %s %s, "
                       "written as %s %s",
-                      p->files[e->file].path, quoted(e).s, tp_type_name(t->type), a,
+                      p->L.files[e->file].path, quoted(e).s, tp_type_name(t->type), a,
                       tp_type_name(e->dst_type), b);
     }
     c->vindex[i] = k;
@@ -357,8 +356,8 @@ static tp_status prepare_verify(exec_ctx *c) {
 static void fill_verify_result(exec_ctx *c, tp_convert_result *r) {
   size_t i;
   r->verified = 1;
-  for (i = 0; i < c->p->n; i++) {
-    tp_plan_entry *e = &c->p->entries[i];
+  for (i = 0; i < c->p->L.n; i++) {
+    tp_out_tensor *e = &c->p->L.entries[i];
     tp_compare_stats s;
     tp_stats_finish(&c->vstats[i], &s);
     if (tp_conversion_is_lossless(e->src_type, e->dst_type)) {
@@ -375,8 +374,8 @@ static void fill_verify_result(exec_ctx *c, tp_convert_result *r) {
 /* Lossless conversions must give back every value exactly. */
 static tp_status check_lossless(exec_ctx *c) {
   size_t i;
-  for (i = 0; i < c->p->n; i++) {
-    tp_plan_entry *e = &c->p->entries[i];
+  for (i = 0; i < c->p->L.n; i++) {
+    tp_out_tensor *e = &c->p->L.entries[i];
     if (tp_conversion_is_lossless(e->src_type, e->dst_type) &&
         c->vstats[i].n_different)
       return tp_error(TP_EMISMATCH,
@@ -395,29 +394,29 @@ tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res) {
   tp_convert_result r;
   size_t i;
   tp_outdir *odir = NULL;
-  bool verify = (p->opts.flags & TP_CONVERT_VERIFY) != 0;
-  unsigned oflags = ((p->opts.flags & TP_CONVERT_FORCE) ? TP_OUT_FORCE : 0) |
-                    ((p->opts.flags & TP_CONVERT_NO_SYNC) ? TP_OUT_NO_SYNC : 0);
+  bool verify = (p->L.opts.flags & TP_CONVERT_VERIFY) != 0;
+  unsigned oflags = ((p->L.opts.flags & TP_CONVERT_FORCE) ? TP_OUT_FORCE : 0) |
+                    ((p->L.opts.flags & TP_CONVERT_NO_SYNC) ? TP_OUT_NO_SYNC : 0);
   double t0 = tp_now();
 
   memset(&c, 0, sizeof c);
   memset(&r, 0, sizeof r);
   c.p = p;
   pthread_mutex_init(&c.vlock, NULL);
-  c.outs = tp_calloc(p->nfiles ? p->nfiles : 1, sizeof *c.outs);
-  c.left = tp_calloc(p->n ? p->n : 1, sizeof *c.left);
+  c.outs = tp_calloc(p->L.nfiles ? p->L.nfiles : 1, sizeof *c.outs);
+  c.left = tp_calloc(p->L.n ? p->L.n : 1, sizeof *c.left);
   if (!c.outs || !c.left) st = TP_ENOMEM;
   if (st == TP_OK) st = build_jobs(&c);
-  if (st == TP_OK) st = tp_pool_create(&pool, p->opts.threads);
+  if (st == TP_OK) st = tp_pool_create(&pool, p->L.opts.threads);
   if (st == TP_OK) {
     c.nworkers = tp_pool_threads(pool);
     st = alloc_buffers(&c, verify);
   }
   /* a folder output is built whole beside its target and moved in at the
      end: its files are created inside the temporary folder */
-  if (st == TP_OK && p->out_is_dir) st = tp_outdir_create(&odir, p->out_path, oflags);
-  for (i = 0; st == TP_OK && i < p->nfiles; i++) {
-    tp_plan_file *f = &p->files[i];
+  if (st == TP_OK && p->L.out_is_dir) st = tp_outdir_create(&odir, p->L.out_path, oflags);
+  for (i = 0; st == TP_OK && i < p->L.nfiles; i++) {
+    tp_out_file *f = &p->L.files[i];
     if (odir) {
       char *inside = NULL;
       st = tp_outdir_file(odir, f->path, &inside);
@@ -431,24 +430,24 @@ tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res) {
       st = tp_outfile_write(c.outs[i], 0, f->header, f->header_len);
     if (st == TP_OK && f->copy_from) st = copy_aux(c.outs[i], f->copy_from);
   }
-  for (i = 0; i < p->src->nfiles; i++) tp_infile_advise_sequential(p->src->files[i]);
+  for (i = 0; i < p->L.src->nfiles; i++) tp_infile_advise_sequential(p->L.src->files[i]);
   /* tensors with no elements are done before they start */
-  for (i = 0; i < p->n; i++)
-    if (p->entries[i].nelements == 0) atomic_fetch_add(&c.tensors_done, 1);
+  for (i = 0; i < p->L.n; i++)
+    if (p->L.entries[i].nelements == 0) atomic_fetch_add(&c.tensors_done, 1);
 
   c.phase = TP_PHASE_WRITE;
   if (st == TP_OK) st = tp_pool_run(pool, c.njobs, write_job, &c, tick, &c, TP_TICK_MS);
-  for (i = 0; st == TP_OK && i < p->src->nfiles; i++)
-    st = tp_infile_check_unchanged(p->src->files[i]);
+  for (i = 0; st == TP_OK && i < p->L.src->nfiles; i++)
+    st = tp_infile_check_unchanged(p->L.src->files[i]);
   if (st == TP_OK) r.bytes_written = atomic_load(&c.bytes_done);
 
   if (st == TP_OK && verify) {
     c.phase = TP_PHASE_VERIFY;
     atomic_store(&c.bytes_done, 0);
     atomic_store(&c.tensors_done, 0);
-    for (i = 0; i < p->n; i++) {
+    for (i = 0; i < p->L.n; i++) {
       atomic_store(&c.left[i], 0);
-      if (p->entries[i].nelements == 0) atomic_fetch_add(&c.tensors_done, 1);
+      if (p->L.entries[i].nelements == 0) atomic_fetch_add(&c.tensors_done, 1);
     }
     for (i = 0; i < c.njobs; i++) atomic_fetch_add(&c.left[c.jobs[i].entry], 1);
     st = prepare_verify(&c);
@@ -464,16 +463,16 @@ tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res) {
     /* tensor files first, side files (index, copies) last, so a reader
        that finds the index also finds the shards; every file is synced
        before the first rename, and the folder once after the last */
-    tp_outfile **order = tp_calloc(p->nfiles ? p->nfiles : 1, sizeof *order);
+    tp_outfile **order = tp_calloc(p->L.nfiles ? p->L.nfiles : 1, sizeof *order);
     size_t k = 0;
     if (!order) st = TP_ENOMEM;
-    for (i = 0; order && i < p->nfiles; i++)
-      if (!p->files[i].is_aux) order[k++] = c.outs[i];
-    for (i = 0; order && i < p->nfiles; i++)
-      if (p->files[i].is_aux) order[k++] = c.outs[i];
+    for (i = 0; order && i < p->L.nfiles; i++)
+      if (!p->L.files[i].is_aux) order[k++] = c.outs[i];
+    for (i = 0; order && i < p->L.nfiles; i++)
+      if (p->L.files[i].is_aux) order[k++] = c.outs[i];
     if (order) {
-      st = tp_outfile_commit_all(order, p->nfiles);
-      for (i = 0; i < p->nfiles; i++) c.outs[i] = NULL;
+      st = tp_outfile_commit_all(order, p->L.nfiles);
+      for (i = 0; i < p->L.nfiles; i++) c.outs[i] = NULL;
     }
     free(order);
     /* then the folder as a whole: synced, swapped in, the old one removed */
@@ -484,10 +483,10 @@ tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res) {
   }
   if (st != TP_OK && c.cancelled && st != TP_ECANCELED)
     st = tp_error(TP_ECANCELED, "conversion cancelled");
-  for (i = 0; i < p->nfiles; i++) tp_outfile_abort(c.outs[i]);
+  for (i = 0; i < p->L.nfiles; i++) tp_outfile_abort(c.outs[i]);
   tp_outdir_abort(odir);
   if (c.vmodels)
-    for (i = 0; i < p->nfiles; i++) tp_model_free(c.vmodels[i]);
+    for (i = 0; i < p->L.nfiles; i++) tp_model_free(c.vmodels[i]);
   free(c.vmodels);
   free(c.vindex);
   free(c.vstats);
@@ -498,16 +497,16 @@ tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res) {
   free(c.outs);
   pthread_mutex_destroy(&c.vlock);
   if (st == TP_OK) {
-    r.tensors_written = p->n;
+    r.tensors_written = p->L.n;
     r.seconds = tp_now() - t0;
     c.phase = TP_PHASE_DONE;
-    if (p->opts.progress) {
+    if (p->L.opts.progress) {
       tp_progress pr;
       memset(&pr, 0, sizeof pr);
       pr.phase = TP_PHASE_DONE;
       pr.bytes_done = pr.bytes_total = c.bytes_total;
-      pr.tensors_done = pr.tensors_total = p->n;
-      p->opts.progress(&pr, p->opts.progress_user);
+      pr.tensors_done = pr.tensors_total = p->L.n;
+      p->L.opts.progress(&pr, p->L.opts.progress_user);
     }
     if (res) *res = r;
   }

@@ -14,7 +14,7 @@
 
 #include "../base/io.h"
 #include "../dtype/dtype.h"
-#include "../formats/formats.h"
+#include "../formats/safetensors/safetensors.h"
 #include "../formats/gguf/gguf.h"
 
 #include <errno.h>
@@ -799,7 +799,7 @@ static tp_status edit_safetensors(const char *path, const char *out_path,
                                   const tp_meta_edits *e, unsigned flags,
                                   edit_progress *ep) {
   tp_model *m = NULL;
-  tp_plan *p = NULL;
+  tp_layout *p = NULL;
   tp_open_options oo = TP_OPEN_OPTIONS_INIT;
   tp_convert_options co = TP_CONVERT_OPTIONS_INIT;
   const char **names = NULL;
@@ -821,10 +821,9 @@ static tp_status edit_safetensors(const char *path, const char *out_path,
     tp_model_free(m);
     return TP_ENOMEM;
   }
-  tp_meta_init(&p->meta);
-  tp_arena_init(&p->arena);
+  tp_layout_init(p);
   p->src = m;
-  p->format = TP_FORMAT_SAFETENSORS;
+  p->target = tp_format_ops_of(TP_FORMAT_SAFETENSORS);
   p->opts = co;
   p->out_path = tp_strdup(out_path ? out_path : path);
   st = p->out_path ? TP_OK : TP_ENOMEM;
@@ -835,7 +834,7 @@ static tp_status edit_safetensors(const char *path, const char *out_path,
                  sizeof *p->entries);
   for (i = 0; i < m->ntensors && st == TP_OK; i++) {
     const tp_tensor *t = &m->tensors[i];
-    tp_plan_entry *en = &p->entries[p->n++];
+    tp_out_tensor *en = &p->entries[p->n++];
     memset(en, 0, sizeof *en);
     en->name = t->name;
     en->name_len = t->name_len;
@@ -874,7 +873,8 @@ static tp_status edit_safetensors(const char *path, const char *out_path,
   free(so);
   free(dof);
   free(nb);
-  tp_plan_free(p);
+  tp_layout_release(p);
+  free(p);
   tp_model_free(m);
   return st;
 }

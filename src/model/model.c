@@ -184,6 +184,7 @@ void tp_model_free(tp_model *m) {
   size_t i;
   if (!m) return;
   for (i = 0; i < m->nfiles; i++) tp_infile_close(m->files[i]);
+  for (i = 0; i < m->ntensors; i++) tp_source_free(m->tensors[i].storage);
   free(m->files);
   free(m->data_offsets);
   free(m->tensors);
@@ -344,6 +345,15 @@ size_t tp_model_find_tensor(const tp_model *m, const char *name,
   return tp_strmap_find(&m->tindex, name, name_len, tensor_key, m);
 }
 
+typedef struct qname {
+  char s[256];
+} qname;
+static qname quoted_name(const tp_tensor *t) {
+  qname q;
+  tp_quote_for_message(q.s, sizeof q.s, t->name, t->name_len);
+  return q;
+}
+
 tp_status tp_model_read(const tp_model *m, size_t i, uint64_t off, void *buf,
                         size_t len) {
   const tp_tensor *t;
@@ -361,7 +371,8 @@ tp_status tp_model_read(const tp_model *m, size_t i, uint64_t off, void *buf,
                     len, (unsigned long long)off, q,
                     (unsigned long long)t->nbytes);
   }
-  st = tp_infile_read(m->files[t->file], t->offset + off, buf, len);
+  st = t->storage ? tp_source_read(t->storage, off, buf, len)
+                  : tp_infile_read(m->files[t->file], t->offset + off, buf, len);
   if (st != TP_OK) {
     char q[256];
     tp_quote_for_message(q, sizeof q, t->name, t->name_len);
@@ -374,7 +385,7 @@ tp_status tp_model_read(const tp_model *m, size_t i, uint64_t off, void *buf,
       return tp_error(TP_EINVAL,
                       "tensor \"%s\": read at %llu of %zu bytes is not aligned "
                       "to the %llu-byte units of its byte-swapped data",
-                      t->name, (unsigned long long)off, len,
+                      quoted_name(t).s, (unsigned long long)off, len,
                       (unsigned long long)unit);
   }
   return TP_OK;

@@ -11,6 +11,7 @@
 #include "../base/arena.h"
 #include "../base/base.h"
 #include "../base/io.h"
+#include "source.h"
 
 /* Upper bound on tensors per model: keeps a hostile header from costing
  * unbounded time and memory (TP_ELIMIT above it). */
@@ -28,6 +29,9 @@ typedef struct tp_tensor {
   uint64_t offset;   /* absolute offset in files[file] */
   uint8_t swap_size; /* big-endian source: byte-swap rule applied on read
                         (0: none; see tp_swap_storage in dtype/dtype.h) */
+  tp_source *storage;/* NULL: the bytes lie at (file, offset); otherwise the
+                        reader's own storage (a strided view, a compressed
+                        member, ...), owned by the model */
 } tp_tensor;
 
 typedef struct tp_meta_item {

@@ -20,7 +20,8 @@
  */
 #define FUZZ_NAME "fuzz_convert"
 #include "fuzz_util.h"
-#include "formats/formats.h"
+#include "formats/hf/hf.h"
+#include "formats/gguf/gguf.h"
 
 /* inputs whose tensors hold more than this are skipped (speed) */
 #define MAX_SOURCE_BYTES (4u << 20)

@@ -12,7 +12,7 @@
  */
 #define FUZZ_NAME "fuzz_gguf"
 #include "fuzz_util.h"
-#include "formats/formats.h"
+#include "formats/hf/hf.h"
 #include "formats/gguf/gguf.h"
 
 static void read_all(const tp_model *m) {

@@ -27,7 +27,7 @@
 
 #include <jansson.h>
 
-#include "formats/formats.h"
+#include "formats/hf/hf.h"
 #include "formats/gguf/gguf.h"
 
 #define MAX_EDITS 16

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/formats.h"
+#include "formats/hf/hf.h"
+#include "formats/gguf/gguf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -162,7 +162,7 @@ static void test_sort(void **state) {
       "token_embd.weight",     "blk.0.ffn_down.weight", "blk.2.attn_q.weight",
       "blk.2.ffn_up.weight",   "blk.10.attn_k.weight", "blk.10.attn_q.weight",
   };
-  tp_plan_entry e[9];
+  tp_out_tensor e[9];
   size_t i;
   (void)state;
   memset(e, 0, sizeof e);
@@ -285,10 +285,10 @@ static void assert_note(const tp_plan *p, const char *name, const char *sub) {
 }
 
 static uint64_t meta_u32(const tp_plan *p, const char *key) {
-  size_t i = tp_meta_find(&p->meta, key, strlen(key));
+  size_t i = tp_meta_find(&p->L.meta, key, strlen(key));
   assert_true(i != SIZE_MAX);
-  assert_int_equal(p->meta.items[i].val.type, TP_VALUE_U32);
-  return p->meta.items[i].val.v.u;
+  assert_int_equal(p->L.meta.items[i].val.type, TP_VALUE_U32);
+  return p->L.meta.items[i].val.v.u;
 }
 
 static tp_convert_options preset_opts(int ftype) {
@@ -348,8 +348,8 @@ static void test_worked_example(void **state) {
   /* the two keys, set again so they are last */
   assert_int_equal(meta_u32(p, "general.file_type"), 15);
   assert_int_equal(meta_u32(p, "general.quantization_version"), 2);
-  assert_string_equal(p->meta.items[p->meta.n - 1].key, "general.file_type");
-  assert_string_equal(p->meta.items[p->meta.n - 2].key,
+  assert_string_equal(p->L.meta.items[p->L.meta.n - 1].key, "general.file_type");
+  assert_string_equal(p->L.meta.items[p->L.meta.n - 2].key,
                       "general.quantization_version");
   tp_plan_free(p);
   tp_model_free(m);
@@ -600,7 +600,7 @@ static void test_plain_type(void **state) {
   /* the rows of 288 fell back to Q5_0, which most tensors now are: the
    * file says so (llama.cpp's loader rule), not Q4_K_M */
   assert_int_equal(meta_u32(p, "general.file_type"), TP_FTYPE_Q5_0);
-  assert_string_equal(p->meta.items[p->meta.n - 1].key, "general.file_type");
+  assert_string_equal(p->L.meta.items[p->L.meta.n - 1].key, "general.file_type");
   /* no reordering without a preset */
   assert_int_equal(tp_plan_tensor_at(p, 0, &t), TP_OK);
   assert_memory_equal(t.name.data, "token_embd.weight", t.name.len);
@@ -623,14 +623,14 @@ static void test_plain_type(void **state) {
 
   o.type = TP_TYPE_F64; /* no llama_ftype: the stale key goes */
   p = plan_of(m, &o);
-  assert_true(tp_meta_find(&p->meta, "general.file_type", 17) == SIZE_MAX);
+  assert_true(tp_meta_find(&p->L.meta, "general.file_type", 17) == SIZE_MAX);
   tp_plan_free(p);
   tp_model_free(m);
 }
 
 /* ---- general.file_type without a preset ------------------------------------------ */
 
-static void entry(tp_plan_entry *e, const char *name, tp_type t) {
+static void entry(tp_out_tensor *e, const char *name, tp_type t) {
   memset(e, 0, sizeof *e);
   e->name = name;
   e->name_len = strlen(name);
@@ -640,7 +640,7 @@ static void entry(tp_plan_entry *e, const char *name, tp_type t) {
 /* llama_model_loader's guess: the most common type, counted in its tensor
  * order (weight_name_comparer), the first type to reach the maximum wins. */
 static void test_guess(void **state) {
-  tp_plan_entry e[4];
+  tp_out_tensor e[4];
   tp_type most;
   int ft;
   (void)state;
@@ -696,7 +696,7 @@ static void test_file_type_of_copies(void **state) {
   at = tp_meta_find(&m->meta, "general.file_type", 17);
   p = plan_of(m, &o);
   assert_int_equal(meta_u32(p, "general.file_type"), TP_FTYPE_ALL_F32);
-  assert_int_equal(tp_meta_find(&p->meta, "general.file_type", 17), at);
+  assert_int_equal(tp_meta_find(&p->L.meta, "general.file_type", 17), at);
   tp_plan_free(p);
   /* a wrong value type is no file type llama.cpp can read */
   m->meta.items[at].val.type = TP_VALUE_I32;
@@ -706,7 +706,7 @@ static void test_file_type_of_copies(void **state) {
   tp_plan_free(p);
   assert_int_equal(tp_meta_remove(&m->meta, "general.file_type", 17), TP_OK);
   p = plan_of(m, &o);
-  assert_true(tp_meta_find(&p->meta, "general.file_type", 17) == SIZE_MAX);
+  assert_true(tp_meta_find(&p->L.meta, "general.file_type", 17) == SIZE_MAX);
   tp_plan_free(p);
   tp_model_free(m);
 

@@ -27,7 +27,7 @@
 #include "base/io.h"
 #include "convert/plan.h"
 #include "dtype/dtype.h"
-#include "formats/formats.h"
+#include "formats/hf/hf.h"
 #include "formats/gguf/gguf.h"
 
 /* ---- a GGUF byte builder ------------------------------------------------- */
@@ -464,21 +464,25 @@ static void test_split_names(void **state) {
 
 /* ---- writer --------------------------------------------------------------------- */
 
-static tp_plan *new_plan(const char *out_path) {
-  tp_plan *p = calloc(1, sizeof *p);
+static tp_layout *new_plan(const char *out_path) {
+  tp_layout *p = calloc(1, sizeof *p);
   tp_convert_options o = TP_CONVERT_OPTIONS_INIT;
   assert_non_null(p);
-  tp_meta_init(&p->meta);
-  tp_arena_init(&p->arena);
-  p->format = TP_FORMAT_GGUF;
+  tp_layout_init(p);
+  p->target = tp_format_ops_of(TP_FORMAT_GGUF);
   p->opts = o;
   p->out_path = strdup(out_path);
   return p;
 }
 
-static void plan_add(tp_plan *p, const char *name, tp_type t, uint32_t ndim,
+static void free_plan(tp_layout *p) {
+  tp_layout_release(p);
+  free(p);
+}
+
+static void plan_add(tp_layout *p, const char *name, tp_type t, uint32_t ndim,
                      const uint64_t *shape) {
-  tp_plan_entry *e;
+  tp_out_tensor *e;
   assert_int_equal(tp_grow((void **)&p->entries, &p->cap, p->n + 1,
                            sizeof *p->entries), TP_OK);
   e = &p->entries[p->n++];
@@ -495,7 +499,7 @@ static void plan_add(tp_plan *p, const char *name, tp_type t, uint32_t ndim,
 
 static void test_layout_bytes(void **state) {
   const uint64_t sa[2] = {2, 3}, sb[1] = {5};
-  tp_plan *p = new_plan("out.gguf");
+  tp_layout *p = new_plan("out.gguf");
   gb x = {0};
   size_t data_start;
   (void)state;
@@ -553,13 +557,13 @@ static void test_layout_bytes(void **state) {
     tp_model_free(m);
     free(f.p);
   }
-  tp_plan_free(p);
+  free_plan(p);
   free(x.p);
 }
 
 static void test_layout_big_endian(void **state) {
   const uint64_t s[1] = {32};
-  tp_plan *p = new_plan("be.gguf");
+  tp_layout *p = new_plan("be.gguf");
   (void)state;
   p->opts.flags = TP_CONVERT_BIG_ENDIAN;
   plan_add(p, "f", TP_TYPE_F16, 1, s);
@@ -568,41 +572,41 @@ static void test_layout_big_endian(void **state) {
   assert_memory_equal(p->files[0].header, "GGUF\0\0\0\3", 8);
   assert_int_equal(p->entries[0].swap_size, 2);
   assert_int_equal(p->entries[1].swap_size, 0);
-  tp_plan_free(p);
+  free_plan(p);
   p = new_plan("be.gguf");
   p->opts.flags = TP_CONVERT_BIG_ENDIAN;
   plan_add(p, "k", TP_TYPE_Q4_K, 1, (const uint64_t[]){256});
   assert_int_equal(tp_gguf_layout(p), TP_OK);
   assert_int_equal(p->entries[0].swap_size, TP_SWAP_BLOCK_FIELDS);
-  tp_plan_free(p);
+  free_plan(p);
   p = new_plan("be.gguf");
   p->opts.flags = TP_CONVERT_BIG_ENDIAN;
   plan_add(p, "k", TP_TYPE_Q5_K, 1, (const uint64_t[]){256});
   assert_int_equal(tp_gguf_layout(p), TP_EUNSUPPORTED);
   assert_non_null(strstr(tp_last_error(), "tensor \"k\""));
-  tp_plan_free(p);
+  free_plan(p);
 }
 
 static void test_layout_refusals(void **state) {
   const uint64_t s5[5] = {1, 1, 1, 1, 2}, s1[1] = {4};
-  tp_plan *p = new_plan("x.gguf");
+  tp_layout *p = new_plan("x.gguf");
   char longname[80];
   (void)state;
   plan_add(p, "five", TP_TYPE_F32, 5, s5);
   assert_int_equal(tp_gguf_layout(p), TP_EUNSUPPORTED);
   assert_non_null(strstr(tp_last_error(), "at most 4"));
-  tp_plan_free(p);
+  free_plan(p);
   p = new_plan("x.gguf");
   memset(longname, 'n', 64);
   longname[64] = 0;
   plan_add(p, longname, TP_TYPE_F32, 1, s1);
   assert_int_equal(tp_gguf_layout(p), TP_EUNSUPPORTED);
   assert_non_null(strstr(tp_last_error(), "shorter than 64"));
-  tp_plan_free(p);
+  free_plan(p);
   p = new_plan("x.gguf");
   plan_add(p, "u", TP_TYPE_U8, 1, s1);
   assert_int_equal(tp_gguf_layout(p), TP_EUNSUPPORTED);
-  tp_plan_free(p);
+  free_plan(p);
   /* an alignment above the cap (e.g. decoded from SafeTensors metadata) */
   p = new_plan("x.gguf");
   assert_int_equal(tp_meta_set_u32(&p->meta, "general.alignment", 0x80000000u),
@@ -610,11 +614,11 @@ static void test_layout_refusals(void **state) {
   plan_add(p, "w", TP_TYPE_F32, 1, s1);
   assert_int_not_equal(tp_gguf_layout(p), TP_OK);
   assert_non_null(strstr(tp_last_error(), "general.alignment"));
-  tp_plan_free(p);
+  free_plan(p);
 }
 
 /* Writes each planned file: header then zeros (the executor's job). */
-static void write_plan_files(const tp_plan *p) {
+static void write_plan_files(const tp_layout *p) {
   size_t i;
   for (i = 0; i < p->nfiles; i++) {
     FILE *f = fopen(p->files[i].path, "wb");
@@ -629,7 +633,7 @@ static void write_plan_files(const tp_plan *p) {
 static void test_layout_split(void **state) {
   const uint64_t s[1] = {8};
   char dir[] = "/tmp/tp_gguf_test_XXXXXX", out[256], path[300];
-  tp_plan *p;
+  tp_layout *p;
   tp_model *m;
   tp_tensor_info ti;
   const tp_value *v;
@@ -693,7 +697,7 @@ static void test_layout_split(void **state) {
 
   for (i = 0; i < p->nfiles; i++) unlink(p->files[i].path);
   rmdir(dir);
-  tp_plan_free(p);
+  free_plan(p);
 }
 
 /* ---- metadata encoding in SafeTensors -------------------------------------------- */
@@ -944,11 +948,11 @@ static tp_status order_of(const char *order, char *names) {
                      TP_OK);
   st = tp_plan_create(&p, m, "/nonexistent-tp-gguf-test/out.gguf", &o);
   if (st == TP_OK) {
-    for (i = 0; i < p->n; i++) names[i] = p->entries[i].name[0];
-    names[p->n] = 0;
+    for (i = 0; i < p->L.n; i++) names[i] = p->L.entries[i].name[0];
+    names[p->L.n] = 0;
     /* the order entry is no GGUF KV */
-    assert_int_equal(p->meta.n, 1);
-    assert_string_equal(p->meta.items[0].key, "x");
+    assert_int_equal(p->L.meta.n, 1);
+    assert_string_equal(p->L.meta.items[0].key, "x");
   }
   tp_plan_free(p);
   tp_model_free(m);

@@ -26,7 +26,7 @@
 #include "codec/json_out.h"
 #include "convert/plan.h"
 #include "dtype/dtype.h"
-#include "formats/safetensors/safetensors.h"
+#include "formats/hf/hf.h"
 
 /* ---- helpers ------------------------------------------------------------------- */
 
@@ -212,9 +212,9 @@ static void test_jsonw_indent(void **state) {
 
 /* ---- writer: reference vectors ---------------------------------------------------- */
 
-static tp_plan_entry entry(const char *name, tp_type t, uint32_t ndim,
+static tp_out_tensor entry(const char *name, tp_type t, uint32_t ndim,
                            const uint64_t *shape) {
-  tp_plan_entry e;
+  tp_out_tensor e;
   uint64_t nel = 1;
   uint32_t i;
   memset(&e, 0, sizeof e);
@@ -245,7 +245,7 @@ static void test_reference_vectors(void **state) {
   uint8_t *h;
   size_t hl;
   uint64_t dl;
-  tp_plan_entry es[4];
+  tp_out_tensor es[4];
   (void)state;
 
   assert_int_equal(tp_st_render_header("o", NULL, 0, NULL, 0, &h, &hl, &dl),
@@ -303,19 +303,23 @@ static void test_reference_vectors(void **state) {
 
 /* ---- writer: layout through a hand-made plan ------------------------------------------- */
 
-static tp_plan *new_plan(const char *out) {
-  tp_plan *p = calloc(1, sizeof *p);
+static tp_layout *new_plan(const char *out) {
+  tp_layout *p = calloc(1, sizeof *p);
   tp_convert_options o = TP_CONVERT_OPTIONS_INIT;
   assert_non_null(p);
-  tp_meta_init(&p->meta);
-  tp_arena_init(&p->arena);
+  tp_layout_init(p);
   p->opts = o;
   p->out_path = strdup(out);
-  p->format = TP_FORMAT_SAFETENSORS;
+  p->target = tp_format_ops_of(TP_FORMAT_SAFETENSORS);
   return p;
 }
 
-static void plan_add(tp_plan *p, tp_plan_entry e) {
+static void free_plan(tp_layout *p) {
+  tp_layout_release(p);
+  free(p);
+}
+
+static void plan_add(tp_layout *p, tp_out_tensor e) {
   assert_int_equal(tp_grow((void **)&p->entries, &p->cap, p->n + 1,
                            sizeof *p->entries),
                    TP_OK);
@@ -331,7 +335,7 @@ static void test_sort_order(void **state) {
       TP_TYPE_I16, TP_TYPE_F8_E5M2FNUZ, TP_TYPE_F8_E4M3FNUZ, TP_TYPE_F8_E8M0,
       TP_TYPE_F8_E4M3, TP_TYPE_F8_E5M2, TP_TYPE_I8, TP_TYPE_U8,
       TP_TYPE_F6_E3M2, TP_TYPE_F6_E2M3, TP_TYPE_F4, TP_TYPE_BOOL};
-  tp_plan *p = new_plan("/nonexistent/o.safetensors");
+  tp_layout *p = new_plan("/nonexistent/o.safetensors");
   char names[22][8];
   size_t i;
   (void)state;
@@ -374,11 +378,11 @@ static void test_sort_order(void **state) {
     assert_string_equal(p->entries[i + 3].name, "w.a");
     assert_string_equal(p->entries[i + 4].name, "w.b");
   }
-  tp_plan_free(p);
+  free_plan(p);
 }
 
 static void test_layout_single(void **state) {
-  tp_plan *p = new_plan("/nonexistent/out.safetensors");
+  tp_layout *p = new_plan("/nonexistent/out.safetensors");
   const char *want =
       "{\"__metadata__\":{\"format\":\"pt\"},"
       "\"z\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
@@ -403,11 +407,11 @@ static void test_layout_single(void **state) {
   assert_int_equal(p->entries[1].offset, 8 + n + 4);
   /* the format key was added to the plan's metadata */
   assert_int_not_equal(tp_meta_find(&p->meta, "format", 6), SIZE_MAX);
-  tp_plan_free(p);
+  free_plan(p);
 }
 
 static void test_layout_metadata(void **state) {
-  tp_plan *p = new_plan("/nonexistent/out.safetensors");
+  tp_layout *p = new_plan("/nonexistent/out.safetensors");
   tp_value v;
   const char *s[2] = {"x", "y\"z"};
   tp_string strs[2];
@@ -446,29 +450,29 @@ static void test_layout_metadata(void **state) {
                              "\"b\":\"true\",\"count\":\"7\",\"f\":\"0.1\","
                              "\"format\":\"mlx\",\"neg\":\"-5\",\"zeta\":\"1\\n\"}}"));
   assert_int_equal(p->files[0].size, p->files[0].header_len);
-  tp_plan_free(p);
+  free_plan(p);
 }
 
 static void test_layout_refusals(void **state) {
-  tp_plan *p;
+  tp_layout *p;
   (void)state;
   p = new_plan("/nonexistent/o.safetensors");
   plan_add(p, entry("__metadata__", TP_TYPE_F32, 1, (uint64_t[]){1}));
   assert_int_equal(tp_safetensors_layout(p), TP_EUNSUPPORTED);
   check_msg("cannot be named \"__metadata__\"");
-  tp_plan_free(p);
+  free_plan(p);
 
   p = new_plan("/nonexistent/o.safetensors");
   plan_add(p, entry("q", TP_TYPE_Q4_K, 2, (uint64_t[]){2, 256}));
   assert_int_equal(tp_safetensors_layout(p), TP_EUNSUPPORTED);
   check_msg("tensor \"q\": type Q4_K cannot be stored in SafeTensors");
-  tp_plan_free(p);
+  free_plan(p);
 
   p = new_plan("/nonexistent/o.safetensors");
   plan_add(p, entry("bad\xff", TP_TYPE_F32, 1, (uint64_t[]){1}));
   assert_int_equal(tp_safetensors_layout(p), TP_EUNSUPPORTED);
   check_msg("not valid UTF-8");
-  tp_plan_free(p);
+  free_plan(p);
 
   /* a header over 100,000,000 bytes */
   p = new_plan("/nonexistent/o.safetensors");
@@ -482,13 +486,13 @@ static void test_layout_refusals(void **state) {
   }
   assert_int_equal(tp_safetensors_layout(p), TP_ELIMIT);
   check_msg("header too large");
-  tp_plan_free(p);
+  free_plan(p);
 }
 
 /* Writes the plan's files (header + data pattern) and reads them back. */
 static void test_layout_round_trip(void **state) {
   char dir[] = "/tmp/tp_st_rtXXXXXX", path[256];
-  tp_plan *p;
+  tp_layout *p;
   tp_model *m = NULL;
   size_t i;
   FILE *f;
@@ -537,14 +541,14 @@ static void test_layout_round_trip(void **state) {
     assert_string_equal(v->v.s.data, "pt");
   }
   tp_model_free(m);
-  tp_plan_free(p);
+  free_plan(p);
   free(buf);
   unlink(path);
   rmdir(dir);
 }
 
 static void test_layout_shards(void **state) {
-  tp_plan *p = new_plan("/nonexistent/out.safetensors");
+  tp_layout *p = new_plan("/nonexistent/out.safetensors");
   const char *idx;
   (void)state;
   /* hub split with a 100-byte limit: "big" (200) goes alone and is closed
@@ -591,7 +595,7 @@ static void test_layout_shards(void **state) {
                       "    \"c\": \"out-00003-of-00003.safetensors\"\n"
                       "  }\n"
                       "}\n");
-  tp_plan_free(p);
+  free_plan(p);
 
   /* everything fits: one file, no suffix, no index */
   p = new_plan("/nonexistent/out.safetensors");
@@ -601,7 +605,7 @@ static void test_layout_shards(void **state) {
   assert_int_equal(tp_safetensors_layout(p), TP_OK);
   assert_int_equal(p->nfiles, 1);
   assert_string_equal(p->files[0].path, "/nonexistent/out.safetensors");
-  tp_plan_free(p);
+  free_plan(p);
 
   /* tensor-count limit */
   p = new_plan("/nonexistent/out.safetensors");
@@ -613,7 +617,7 @@ static void test_layout_shards(void **state) {
   assert_int_equal(p->nfiles, 3);
   assert_int_equal(p->files[0].n_tensors, 2);
   assert_int_equal(p->files[1].n_tensors, 1);
-  tp_plan_free(p);
+  free_plan(p);
 }
 
 /* ---- reader: accepted inputs ------------------------------------------------------------ */
@@ -1214,7 +1218,7 @@ static void test_hf_cache_layout(void **state) {
 
 static void test_hf_layout(void **state) {
   tp_model *src = NULL;
-  tp_plan *p;
+  tp_layout *p;
   char out[600];
   size_t i, n_aux = 0;
   (void)state;
@@ -1225,7 +1229,7 @@ static void test_hf_layout(void **state) {
   snprintf(out, sizeof out, "%s/out", g_dir);
   p = new_plan(out);
   p->src = src;
-  p->format = TP_FORMAT_HF;
+  p->target = tp_format_ops_of(TP_FORMAT_HF);
   p->opts.split_max_size = 4;
   plan_add(p, entry("x", TP_TYPE_F32, 1, (uint64_t[]){1}));
   plan_add(p, entry("y", TP_TYPE_F32, 1, (uint64_t[]){1}));
@@ -1245,7 +1249,7 @@ static void test_hf_layout(void **state) {
     n_aux++;
   }
   assert_int_equal(n_aux, 2);
-  tp_plan_free(p);
+  free_plan(p);
   tp_model_free(src);
 }
 
@@ -1254,7 +1258,7 @@ static void test_hf_layout(void **state) {
  * that would be stale; a linked folder is refused. */
 static void test_hf_layout_copies_folder(void **state) {
   tp_model *src = NULL;
-  tp_plan *p;
+  tp_layout *p;
   char out[600], sub[600];
   size_t i;
   const char *want[] = {"1_Pooling/config.json", "2_Dense/model.safetensors",
@@ -1291,7 +1295,7 @@ static void test_hf_layout_copies_folder(void **state) {
   snprintf(out, sizeof out, "%s/out", g_dir);
   p = new_plan(out);
   p->src = src;
-  p->format = TP_FORMAT_HF;
+  p->target = tp_format_ops_of(TP_FORMAT_HF);
   plan_add(p, entry("a", TP_TYPE_F32, 1, (uint64_t[]){2}));
   assert_int_equal(tp_hf_layout(p), TP_OK);
   assert_int_equal(p->nfiles, 1 + TP_ARRAY_LEN(want));
@@ -1306,17 +1310,17 @@ static void test_hf_layout_copies_folder(void **state) {
     seen[hit]++;
   }
   for (i = 0; i < TP_ARRAY_LEN(want); i++) assert_int_equal(seen[i], 1);
-  tp_plan_free(p);
+  free_plan(p);
   /* a folder that is a link is not followed */
   snprintf(sub, sizeof sub, "%s/linked", g_dir);
   assert_int_equal(symlink("1_Pooling", sub), 0);
   p = new_plan(out);
   p->src = src;
-  p->format = TP_FORMAT_HF;
+  p->target = tp_format_ops_of(TP_FORMAT_HF);
   plan_add(p, entry("a", TP_TYPE_F32, 1, (uint64_t[]){2}));
   assert_int_equal(tp_hf_layout(p), TP_EFORMAT);
   assert_non_null(strstr(tp_last_error(), "linked: not a folder (a symbolic link); refused"));
-  tp_plan_free(p);
+  free_plan(p);
   tp_model_free(src);
 }
 

@@ -11,7 +11,7 @@
 
 #include "../../model/model.h"
 
-struct tp_plan;
+#include "../../model/layout.h"
 
 /* ---- format constants ------------------------------------------------------ */
 
@@ -40,26 +40,6 @@ struct tp_plan;
 #define TP_GGUF_KEY_SPLIT_COUNT "split.count"
 #define TP_GGUF_KEY_SPLIT_TENSORS "split.tensors.count"
 
-/* SafeTensors __metadata__ encoding of GGUF KVs (see tp_gguf_meta_to_safetensors) */
-#define TP_GGUF_ST_PREFIX "gguf:"
-/* GGUF namespace for plain SafeTensors metadata entries */
-#define TP_GGUF_ST_PLAIN_PREFIX "safetensors.metadata."
-/* SafeTensors __metadata__ entry with the GGUF tensor order (see
- * tp_gguf_tensor_order_to_safetensors) */
-#define TP_GGUF_ST_ORDER_KEY "gguf.tensor_order"
-
-/* A __metadata__ key that starts with TP_GGUF_ST_PREFIX ("gguf:", maybe
- * nothing after it: a malformed entry). */
-static inline bool tp_gguf_st_has_prefix(const char *k, size_t n) {
-  return n >= sizeof TP_GGUF_ST_PREFIX - 1 &&
-         !memcmp(k, TP_GGUF_ST_PREFIX, sizeof TP_GGUF_ST_PREFIX - 1);
-}
-/* The __metadata__ key TP_GGUF_ST_ORDER_KEY. */
-static inline bool tp_gguf_st_is_order_key(const char *k, size_t n) {
-  return n == sizeof TP_GGUF_ST_ORDER_KEY - 1 &&
-         !memcmp(k, TP_GGUF_ST_ORDER_KEY, n);
-}
-
 /* ---- split files ----------------------------------------------------------- */
 
 /* Parses "<prefix>-NNNNN-of-MMMMM.gguf" (exactly five digits each, as
@@ -71,9 +51,6 @@ bool tp_gguf_split_parse(const char *path, size_t *prefix_len, uint32_t *no,
 /* "<prefix>-%05u-of-%05u.gguf" (malloc'ed; NULL + TP_ENOMEM on failure). */
 char *tp_gguf_split_path(const char *prefix, size_t prefix_len, uint32_t no,
                          uint32_t count);
-
-/* ---- byte order --------------------------------------------------------------- */
-
 
 /* ---- header rendering ---------------------------------------------------------- */
 
@@ -124,77 +101,25 @@ tp_status tp_gguf_parse_file(tp_model *m, uint32_t file_index,
                              tp_metastore *meta, int *be, uint32_t *version,
                              uint64_t *alignment);
 
-/* ---- metadata translation (conversion pipeline) -------------------------------- */
-
-/* GGUF -> SafeTensors: appends one STRING entry to out for every KV of
- * gguf_meta (the tensor order travels separately, see
- * tp_gguf_tensor_order_to_safetensors), keyed "gguf:<key>" with a typed
- * JSON value
- *   {"index":N,"type":"UINT32","value":4096}
- *   {"index":N,"type":"ARRAY","elem_type":"STRING","value":["a","b"]}
- * Exception: STRING KVs named "safetensors.metadata.<k>" (plain SafeTensors
- * metadata kept by the reverse direction) become plain "<k>" again, except
- * "format" (the SafeTensors writer adds its own "format": "pt"). The
- * split.* keys are dropped (they describe the source files). Exact for every
- * value: integers as JSON integers (UINT64 above 2^63-1 as decimal
- * strings), floats with enough digits to round-trip, non-finite floats as
- * the strings "inf", "-inf", "nan" or "nan:0x<bits>". */
-tp_status tp_gguf_meta_to_safetensors(const tp_metastore *gguf_meta,
-                                      tp_metastore *out);
-
-/* SafeTensors -> GGUF: decodes every "gguf:<key>" entry back to its exact
- * type and value (ordered by "index"), and keeps every other (plain)
- * entry as the STRING KV "safetensors.metadata.<key>" after them; in a file
- * made from GGUF (tp_gguf_st_from_gguf), a plain "format": "pt" is the
- * SafeTensors writer's marker and is dropped. The tensor order entry
- * (TP_GGUF_ST_ORDER_KEY) is no KV. A malformed encoded entry is TP_EFORMAT
- * naming the key. */
-tp_status tp_gguf_meta_from_safetensors(const tp_metastore *st_meta,
-                                        tp_metastore *out);
-
-/* The JSON text of one "gguf:" entry for value v at position index
- * (UINT64_MAX: no "index" field) (malloc'ed, *len bytes, NUL-terminated);
- * the inverse of tp_gguf_decode_value. */
-tp_status tp_gguf_encode_value(const tp_value *v, uint64_t index, char **json,
-                               size_t *len);
-
-/* True when st_meta carries encoded GGUF metadata: a "gguf:<key>" entry or
- * the tensor order entry (the file was written from GGUF). */
-bool tp_gguf_st_from_gguf(const tp_metastore *st_meta);
-
-/* GGUF -> SafeTensors: sets the entry TP_GGUF_ST_ORDER_KEY of out to the
- * names of the n tensors t in their order, as a JSON array of strings
- * (names that are not UTF-8 as {"hex": "..."}), so that the way back can
- * restore the GGUF tensor order the SafeTensors writer does not keep. */
-tp_status tp_gguf_tensor_order_to_safetensors(const tp_tensor *t, size_t n,
-                                              tp_metastore *out);
-
-/* Decodes the TP_GGUF_ST_ORDER_KEY entry of st_meta: *present tells whether
- * it exists; then *names (allocated from a) holds its *n names in order,
- * duplicates and all. A malformed entry (not a JSON array of names) is
- * TP_EFORMAT naming the key. */
-tp_status tp_gguf_tensor_order_from_safetensors(const tp_metastore *st_meta,
-                                                tp_arena *a, tp_string **names,
-                                                size_t *n, bool *present);
-
-/* SafeTensors -> GGUF plans: puts p->entries into the order recorded in the
- * source's TP_GGUF_ST_ORDER_KEY entry when it names every source tensor
- * exactly once; otherwise (no entry, tensors added, removed or renamed since)
- * the order stays the source's. Only a malformed entry is an error. */
-tp_status tp_gguf_restore_tensor_order(struct tp_plan *p);
-
 /* Defaults for a GGUF written from a non-GGUF source: general.name (from the
  * source file or folder name, extension stripped) when absent, placed after
  * general.architecture (or first). general.architecture is not invented (it
  * comes from the architecture profile); see docs/formats/gguf.md.
- * tp_gguf_layout calls this when the source model is not GGUF and carries
- * no encoded GGUF metadata (tp_gguf_st_from_gguf). */
+ * tp_gguf_layout calls this when the source's metadata was not a complete
+ * typed set (tp_layout.meta_typed). */
 tp_status tp_gguf_meta_add_defaults(tp_metastore *meta, const char *src_path);
 
-/* Parses one "gguf:" encoded value (the JSON text of a SafeTensors metadata
- * entry) into *out; strings and arrays are allocated from a. *index is
- * UINT64_MAX when the entry has no "index". */
-tp_status tp_gguf_decode_value(const char *json, size_t len, tp_arena *a,
-                               tp_value *out, uint64_t *index);
+/* ---- entry points (the format table row is format.c) --------------------- */
+
+/* Confidence that a file is GGUF (tp_format_ops.probe for files). */
+int tp_gguf_probe(const char *path, const uint8_t *head, size_t head_len,
+                  uint64_t file_size, char *why, size_t why_len);
+/* Opens a GGUF file, or the whole split set when path names one part. */
+tp_status tp_gguf_open(tp_model **out, const char *path,
+                       const tp_open_options *opts);
+/* The same on an opened input; takes ownership of f; never a split set. */
+tp_status tp_gguf_open_infile(tp_model **out, tp_infile *f);
+/* Writer layout: one file or a split set (gguf-py's rules). */
+tp_status tp_gguf_layout(tp_layout *p);
 
 #endif /* TP_GGUF_H */

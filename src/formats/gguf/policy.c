@@ -229,13 +229,13 @@ static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen) {
 }
 
 static int cmp_entries(const void *pa, const void *pb) {
-  const tp_plan_entry *a = pa, *b = pb;
+  const tp_out_tensor *a = pa, *b = pb;
   int la = tp_ftype_layer_of(a->name), lb = tp_ftype_layer_of(b->name);
   if (la != lb) return la < lb ? -1 : 1;
   return cmp_bytes(a->name, a->name_len, b->name, b->name_len);
 }
 
-void tp_ftype_sort_entries(tp_plan_entry *entries, size_t n) {
+void tp_ftype_sort_entries(tp_out_tensor *entries, size_t n) {
   if (n > 1) qsort(entries, n, sizeof *entries, cmp_entries);
 }
 
@@ -347,24 +347,24 @@ typedef struct qstate {
 
 /* ggml_n_dims: ne[i] = shape[ndim-1-i]; the highest i with ne[i] > 1,
  * plus one (so it is 1 for [1, 4096], a 2-D tensor of a single row). */
-static uint32_t n_dims_of(const tp_plan_entry *e) {
+static uint32_t n_dims_of(const tp_out_tensor *e) {
   uint32_t i;
   for (i = e->ndim; i >= 2; i--)
     if (e->shape[e->ndim - i] > 1) return i;
   return 1;
 }
 
-static uint64_t ne0_of(const tp_plan_entry *e) {
+static uint64_t ne0_of(const tp_out_tensor *e) {
   return e->ndim ? e->shape[e->ndim - 1] : 1;
 }
 
-static uint64_t ne2_of(const tp_plan_entry *e) {
+static uint64_t ne2_of(const tp_out_tensor *e) {
   return e->ndim >= 3 ? e->shape[e->ndim - 3] : 1;
 }
 
 /* NULL when llama-quantize would quantize the tensor, else why not (a
  * static string or one written to buf). */
-static const char *why_not_quantized(const qstate *qs, const tp_plan_entry *e,
+static const char *why_not_quantized(const qstate *qs, const tp_out_tensor *e,
                                      char *buf, size_t bn) {
   const char *name = e->name;
   size_t len = strlen(name), i;
@@ -418,7 +418,7 @@ static void why_set(char *why, size_t n, const char *fmt, ...) {
 
 /* layer_info: with experts the layer comes from the name (Mixtral's experts
  * are not stored in layer order), otherwise from the running counter. */
-static tp_status layer_info(const qstate *qs, const tp_plan_entry *e,
+static tp_status layer_info(const qstate *qs, const tp_out_tensor *e,
                             int counter, int *i_layer) {
   *i_layer = counter;
   if (qs->n_expert > 1) {
@@ -451,7 +451,7 @@ static int is_ftype(int ft, const int *list, size_t n) {
 
 /* llama_tensor_get_type_impl: the preset's mixture. nt is the default type;
  * why gets the reason for the returned type. */
-static tp_status mixture(qstate *qs, const tp_plan_entry *e, tcat c,
+static tp_status mixture(qstate *qs, const tp_out_tensor *e, tcat c,
                          tp_type *io, char *why, size_t wn) {
   const char *name = e->name;
   const int ft = qs->ftype;
@@ -755,7 +755,7 @@ static tp_type fallback_of(tp_type t) {
 }
 
 /* tensor_type_fallback: a row length the chosen block does not divide. */
-static tp_status shape_fallback(const tp_plan_entry *e, tp_type *io,
+static tp_status shape_fallback(const tp_out_tensor *e, tp_type *io,
                                 int *fell_back, char *why, size_t wn) {
   tp_type t = *io, r = fallback_of(t);
   uint64_t ncols = ne0_of(e);
@@ -785,7 +785,7 @@ static tp_status shape_fallback(const tp_plan_entry *e, tp_type *io,
 }
 
 /* llama_tensor_get_type for a tensor llama-quantize quantizes. */
-static tp_status choose_one(qstate *qs, const tp_plan_entry *e, tp_type *out,
+static tp_status choose_one(qstate *qs, const tp_out_tensor *e, tp_type *out,
                             char *note, size_t nn) {
   tcat c = category_of(e->name);
   tp_type nt = qs->deftype;
@@ -916,7 +916,7 @@ static uint32_t clamp_u32(uint64_t v) {
 
 /* What llama-quantize's loader knows of the model: architecture, layer
  * count, heads, experts. */
-static void read_model_facts(const tp_plan *p, qstate *qs) {
+static void read_model_facts(const tp_layout *p, qstate *qs) {
   const tp_metastore *ms = &p->meta;
   size_t i = tp_meta_find(ms, "general.architecture", 20);
   char arch[128] = "";
@@ -970,7 +970,7 @@ static void free_rules(qstate *qs) {
 
 /* Compiles opts.type_rules (POSIX extended, searched anywhere in the name
  * like std::regex_search). */
-static tp_status compile_rules(const tp_plan *p, qstate *qs) {
+static tp_status compile_rules(const tp_layout *p, qstate *qs) {
   size_t k;
   qs->rules = p->opts.type_rules;
   if (!p->opts.n_type_rules) return TP_OK;
@@ -1002,7 +1002,7 @@ static tp_status compile_rules(const tp_plan *p, qstate *qs) {
 
 /* ---- the two paths ------------------------------------------------------------ */
 
-static tp_status set_note(tp_plan *p, tp_plan_entry *e, const char *note) {
+static tp_status set_note(tp_layout *p, tp_out_tensor *e, const char *note) {
   char *s = tp_arena_strndup(&p->arena, note, strlen(note));
   if (!s) return TP_ENOMEM;
   e->note = s;
@@ -1017,7 +1017,7 @@ static int kind_is_numeric_float(tp_type t) {
 /* Type of a tensor llama-quantize leaves alone: its own type in a GGUF
  * source; from other sources floats become F32 (convert_hf_to_gguf.py keeps
  * vectors, norms and the like in F32). base is the lossless default. */
-static tp_status keep_unquantized(tp_plan *p, tp_plan_entry *e, tp_type base,
+static tp_status keep_unquantized(tp_layout *p, tp_out_tensor *e, tp_type base,
                                   const char *reason) {
   char note[200];
   const tp_type_traits *tr = tp_type_traits_of(e->src_type);
@@ -1034,10 +1034,10 @@ static tp_status keep_unquantized(tp_plan *p, tp_plan_entry *e, tp_type base,
 
 /* Checks every choice can be carried out: llama-quantize's importance-matrix
  * rule, then the quantizers this build has. */
-static tp_status check_feasible(const tp_plan *p, int ftype) {
+static tp_status check_feasible(const tp_layout *p, int ftype) {
   size_t i;
   for (i = 0; i < p->n; i++) {
-    const tp_plan_entry *e = &p->entries[i];
+    const tp_out_tensor *e = &p->entries[i];
     char q[200];
     if (e->dst_type == e->src_type || !tp_type_is_quantized(e->dst_type))
       continue;
@@ -1092,13 +1092,13 @@ static int ftype_of_type(tp_type t) {
 }
 
 static int cmp_entry_ptrs(const void *pa, const void *pb) {
-  return cmp_entries(*(const tp_plan_entry *const *)pa,
-                     *(const tp_plan_entry *const *)pb);
+  return cmp_entries(*(const tp_out_tensor *const *)pa,
+                     *(const tp_out_tensor *const *)pb);
 }
 
-tp_status tp_ftype_guess(const tp_plan_entry *entries, size_t n, int *ftype,
+tp_status tp_ftype_guess(const tp_out_tensor *entries, size_t n, int *ftype,
                          tp_type *most) {
-  const tp_plan_entry **order = NULL;
+  const tp_out_tensor **order = NULL;
   uint64_t count[TP_TYPE_COUNT] = {0}, max = 0;
   tp_type best = TP_TYPE_F32; /* also the loader's answer for no tensors */
   size_t i;
@@ -1140,7 +1140,7 @@ static tp_type label_type(int ftype) {
  * its place by the loader's guess, or removed when no llama_ftype describes
  * the tensors. An absent key stays absent: the loader guesses the same by
  * itself. */
-static tp_status refresh_file_type(tp_plan *p) {
+static tp_status refresh_file_type(tp_layout *p) {
   size_t at = tp_meta_find(&p->meta, "general.file_type", 17), i;
   tp_value *v;
   tp_type most;
@@ -1170,7 +1170,7 @@ static tp_status refresh_file_type(tp_plan *p) {
 
 /* llama-quantize sets general.quantization_version, then general.file_type;
  * gguf_set_val_* removes and re-appends a key, so both end up last. */
-static tp_status set_file_type_keys(tp_plan *p, int ftype) {
+static tp_status set_file_type_keys(tp_layout *p, int ftype) {
   tp_status st = tp_meta_set_u32(&p->meta, "general.quantization_version",
                                  TP_GGUF_QUANTIZATION_VERSION);
   if (st == TP_OK) st = tp_meta_set_u32(&p->meta, "general.file_type",
@@ -1178,7 +1178,7 @@ static tp_status set_file_type_keys(tp_plan *p, int ftype) {
   return st;
 }
 
-static void init_state(const tp_plan *p, qstate *qs) {
+static void init_state(const tp_layout *p, qstate *qs) {
   memset(qs, 0, sizeof *qs);
   qs->quantize_output = !(p->opts.flags & TP_CONVERT_LEAVE_OUTPUT_TENSOR);
   qs->pure = (p->opts.flags & TP_CONVERT_PURE) != 0;
@@ -1194,7 +1194,7 @@ static void init_state(const tp_plan *p, qstate *qs) {
 }
 
 /* Counters init_quantize_state_counters fills from every tensor name. */
-static void count_categories(const tp_plan *p, qstate *qs) {
+static void count_categories(const tp_layout *p, qstate *qs) {
   size_t i;
   for (i = 0; i < p->n; i++) {
     tcat c = category_of(p->entries[i].name);
@@ -1207,11 +1207,11 @@ static void count_categories(const tp_plan *p, qstate *qs) {
  * ggml_n_dims: trailing 1-extents of ne (leading ones of the shape) are
  * dropped, [1, 256] is written as [256] and a scalar as [1]. The row and
  * the bytes stay the same; the note says so. */
-static tp_status drop_unit_extents(tp_plan *p) {
+static tp_status drop_unit_extents(tp_layout *p) {
   size_t i;
   tp_status st = TP_OK;
   for (i = 0; i < p->n && st == TP_OK; i++) {
-    tp_plan_entry *e = &p->entries[i];
+    tp_out_tensor *e = &p->entries[i];
     uint32_t nd = n_dims_of(e);
     char note[320], sh[128];
     if (e->ndim == 0) {
@@ -1231,7 +1231,7 @@ static tp_status drop_unit_extents(tp_plan *p) {
   return st;
 }
 
-static tp_status choose_preset(tp_plan *p) {
+static tp_status choose_preset(tp_layout *p) {
   const tp_preset *pr = preset_of(p->opts.ftype);
   int ftype = p->opts.ftype;
   qstate qs;
@@ -1256,7 +1256,7 @@ static tp_status choose_preset(tp_plan *p) {
 
   /* the source types, or lossless widenings GGUF can store */
   p->opts.type = -1;
-  st = tp_plan_choose_default_types(p);
+  st = tp_choose_default_types(p);
   p->opts.type = saved_type;
   if (st != TP_OK) return st;
 
@@ -1273,7 +1273,7 @@ static tp_status choose_preset(tp_plan *p) {
   if (st != TP_OK) return st;
 
   for (i = 0; i < p->n && st == TP_OK; i++) {
-    tp_plan_entry *e = &p->entries[i];
+    tp_out_tensor *e = &p->entries[i];
     char wbuf[160];
     const char *why = why_not_quantized(&qs, e, wbuf, sizeof wbuf);
     if (why) {
@@ -1297,8 +1297,8 @@ static tp_status choose_preset(tp_plan *p) {
   return st;
 }
 
-static tp_status choose_plain(tp_plan *p) {
-  tp_status st = tp_plan_choose_default_types(p);
+static tp_status choose_plain(tp_layout *p) {
+  tp_status st = tp_choose_default_types(p);
   qstate qs;
   size_t i;
   tp_type req;
@@ -1319,7 +1319,7 @@ static tp_status choose_plain(tp_plan *p) {
   if (st != TP_OK) return st;
 
   for (i = 0; i < p->n && st == TP_OK; i++) {
-    tp_plan_entry *e = &p->entries[i];
+    tp_out_tensor *e = &p->entries[i];
     char wbuf[160];
     const char *why;
     if (e->dst_type != req || !kind_is_numeric_float(e->src_type))
@@ -1367,7 +1367,7 @@ static tp_status choose_plain(tp_plan *p) {
   return TP_OK;
 }
 
-tp_status tp_gguf_choose_types(struct tp_plan *p) {
+tp_status tp_gguf_choose_types(tp_layout *p) {
   if (p->opts.ftype >= 0) return choose_preset(p);
   return choose_plain(p);
 }

@@ -7,7 +7,7 @@
 #ifndef TP_FTYPE_H
 #define TP_FTYPE_H
 
-#include "../../convert/plan.h"
+#include "../format.h"
 
 /* Sets every entry's dst_type and note for a GGUF target, and the
  * general.file_type / general.quantization_version keys in p->meta. With a
@@ -18,11 +18,8 @@
  * general.quantization_version, both last); in a copy an existing value
  * that no longer describes the tensors is replaced in place (docs/formats/
  * gguf.md §4.2). */
-tp_status tp_gguf_choose_types(struct tp_plan *p);
+tp_status tp_gguf_choose_types(tp_layout *p);
 
-/* The generic rule used for non-GGUF targets (keep the source type, or the
- * requested one for float tensors; lossless fallbacks). */
-tp_status tp_plan_choose_default_types(struct tp_plan *p);
 
 /* ---- pieces exposed for the unit tests ----------------------------------- */
 
@@ -37,7 +34,7 @@ int tp_ftype_layer_of(const char *name);
 /* Sorts entries the way llama-quantize's loader orders tensors
  * (weight_name_comparer): by layer number (-1 for names outside blk.N, so
  * they come first), then bytewise by name. */
-void tp_ftype_sort_entries(tp_plan_entry *entries, size_t n);
+void tp_ftype_sort_entries(tp_out_tensor *entries, size_t n);
 
 /* Default tensor type of a llama_ftype value (llama_ftype_get_default_type),
  * or TP_TYPE_COUNT for values llama-quantize cannot produce. */
@@ -55,7 +52,7 @@ int tp_ftype_for_type(tp_type t);
  * Q3_K_M, Q4_K -> Q4_K_M, Q5_K -> Q5_K_M), MXFP4_MOE for MXFP4 (as
  * llama-quantize labels such files), or -1 when none describes it (the
  * loader then says "all F32"). *most (may be NULL) gets the type. */
-tp_status tp_ftype_guess(const tp_plan_entry *entries, size_t n, int *ftype,
+tp_status tp_ftype_guess(const tp_out_tensor *entries, size_t n, int *ftype,
                          tp_type *most);
 
 #endif /* TP_FTYPE_H */

@@ -12,7 +12,6 @@
  */
 #include "gguf.h"
 
-#include "../formats.h"
 #include "../../dtype/dtype.h"
 
 #include <inttypes.h>

@@ -13,8 +13,6 @@
  */
 #include "gguf.h"
 
-#include "../formats.h"
-#include "../../convert/plan.h"
 #include "../../dtype/dtype.h"
 
 #include <inttypes.h>
@@ -22,121 +20,57 @@
 #include <stdlib.h>
 #include <strings.h>
 
-/* ---- split names ----------------------------------------------------------------- */
+/* ---- defaults ------------------------------------------------------------------------ */
 
-/* "-NNNNN-of-MMMMM.gguf" */
-#define SPLIT_SUFFIX_LEN 20u
-
-static bool five_digits(const char *s, uint32_t *out) {
-  uint32_t v = 0;
-  int i;
-  for (i = 0; i < 5; i++) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (uint32_t)(s[i] - '0');
+tp_status tp_gguf_meta_add_defaults(tp_metastore *meta, const char *src_path) {
+  tp_metastore tmp;
+  const char *base, *end;
+  size_t n, i;
+  tp_status st = TP_OK;
+  tp_value v;
+  if (!src_path || tp_meta_find(meta, "general.name", 12) != SIZE_MAX)
+    return TP_OK;
+  n = strlen(src_path);
+  while (n > 1 && src_path[n - 1] == '/') n--;
+  end = src_path + n;
+  base = end;
+  while (base > src_path && base[-1] != '/') base--;
+  /* drop a format extension: "model.safetensors" -> "model" */
+  {
+    static const char *const exts[] = {".safetensors", ".gguf"};
+    for (i = 0; i < TP_ARRAY_LEN(exts); i++) {
+      size_t el = strlen(exts[i]);
+      if ((size_t)(end - base) > el && !memcmp(end - el, exts[i], el)) {
+        end -= el;
+        break;
+      }
+    }
   }
-  *out = v;
-  return true;
-}
-
-bool tp_gguf_split_parse(const char *path, size_t *prefix_len, uint32_t *no,
-                         uint32_t *count) {
-  size_t n = path ? strlen(path) : 0;
-  const char *s;
-  uint32_t a, b;
-  if (n < SPLIT_SUFFIX_LEN) return false;
-  s = path + n - SPLIT_SUFFIX_LEN;
-  if (s[0] != '-' || memcmp(s + 6, "-of-", 4) || memcmp(s + 15, ".gguf", 5))
-    return false;
-  if (!five_digits(s + 1, &a) || !five_digits(s + 10, &b)) return false;
-  if (a < 1 || b < 1 || a > b) return false;
-  *prefix_len = n - SPLIT_SUFFIX_LEN;
-  *no = a;
-  *count = b;
-  return true;
-}
-
-char *tp_gguf_split_path(const char *prefix, size_t prefix_len, uint32_t no,
-                         uint32_t count) {
-  return tp_asprintf("%.*s-%05" PRIu32 "-of-%05" PRIu32 ".gguf",
-                     (int)prefix_len, prefix, no, count);
-}
-
-/* ---- metadata checks ----------------------------------------------------------- */
-
-static const tp_value *find_val(const tp_metastore *ms, const char *key) {
-  size_t i = tp_meta_find(ms, key, strlen(key));
-  return i == SIZE_MAX ? NULL : &ms->items[i].val;
-}
-
-tp_status tp_gguf_meta_alignment(const tp_metastore *meta, uint64_t *out) {
-  const tp_value *v = find_val(meta, TP_GGUF_KEY_ALIGNMENT);
-  *out = TP_GGUF_DEFAULT_ALIGNMENT;
-  if (!v) return TP_OK;
-  if (v->type != TP_VALUE_U32 || !tp_is_pow2_u64(v->v.u) ||
-      v->v.u > TP_GGUF_MAX_ALIGNMENT)
-    return tp_error(TP_EINVAL,
-                    "key \"%s\": must be a UINT32 power of two up to %u (got "
-                    "%s %" PRIu64 ")",
-                    TP_GGUF_KEY_ALIGNMENT, TP_GGUF_MAX_ALIGNMENT,
-                    tp_value_type_name(v->type),
-                    v->type == TP_VALUE_STRING || v->type == TP_VALUE_ARRAY
-                        ? (uint64_t)0
-                        : v->v.u);
-  *out = v->v.u;
-  return TP_OK;
-}
-
-/* An array of elem_type, or NULL (absent); st on any other shape. */
-static tp_status want_array(const tp_metastore *meta, const char *key,
-                            tp_value_type elem, tp_status st,
-                            const tp_value **out) {
-  const tp_value *v = find_val(meta, key);
-  *out = v;
-  if (!v) return TP_OK;
-  if (v->type != TP_VALUE_ARRAY || v->elem_type != elem)
-    return tp_error(st, "key \"%s\": wrong type (%s%s%s vs expected ARRAY of %s)",
-                    key, tp_value_type_name(v->type),
-                    v->type == TP_VALUE_ARRAY ? " of " : "",
-                    v->type == TP_VALUE_ARRAY ? tp_value_type_name(v->elem_type)
-                                              : "",
-                    tp_value_type_name(elem));
-  return TP_OK;
-}
-
-tp_status tp_gguf_check_meta(const tp_metastore *meta, tp_status st) {
-  const tp_value *tokens, *scores, *types, *merges;
-  const tp_value *al = find_val(meta, TP_GGUF_KEY_ALIGNMENT);
-  tp_status s;
-  if (al && al->type != TP_VALUE_U32)
-    return tp_error(st, "key \"%s\": wrong type (%s vs expected UINT32)",
-                    TP_GGUF_KEY_ALIGNMENT, tp_value_type_name(al->type));
-  if (al && !tp_is_pow2_u64(al->v.u))
-    return tp_error(st, "key \"%s\": %" PRIu64 " is not a non-zero power of two",
-                    TP_GGUF_KEY_ALIGNMENT, al->v.u);
-  if (al && al->v.u > TP_GGUF_MAX_ALIGNMENT)
-    return tp_error(st, "key \"%s\": %" PRIu64 " exceeds the limit (%u)",
-                    TP_GGUF_KEY_ALIGNMENT, al->v.u, TP_GGUF_MAX_ALIGNMENT);
-  /* llama.cpp reinterprets scores as float* and token_type as int32_t*
-   * indexed by token id without checking: types and lengths must agree */
-  if ((s = want_array(meta, "tokenizer.ggml.tokens", TP_VALUE_STRING, st,
-                      &tokens)) != TP_OK ||
-      (s = want_array(meta, "tokenizer.ggml.merges", TP_VALUE_STRING, st,
-                      &merges)) != TP_OK ||
-      (s = want_array(meta, "tokenizer.ggml.scores", TP_VALUE_F32, st,
-                      &scores)) != TP_OK ||
-      (s = want_array(meta, "tokenizer.ggml.token_type", TP_VALUE_I32, st,
-                      &types)) != TP_OK)
-    return s;
-  if (tokens && scores && scores->count != tokens->count)
-    return tp_error(st,
-                    "key \"tokenizer.ggml.scores\": %" PRIu64 " entries vs %"
-                    PRIu64 " tokens",
-                    scores->count, tokens->count);
-  if (tokens && types && types->count != tokens->count)
-    return tp_error(st,
-                    "key \"tokenizer.ggml.token_type\": %" PRIu64 " entries vs "
-                    "%" PRIu64 " tokens",
-                    types->count, tokens->count);
+  if (end <= base) return TP_OK;
+  memset(&v, 0, sizeof v);
+  v.type = TP_VALUE_STRING;
+  v.v.s.data = base;
+  v.v.s.len = (size_t)(end - base);
+  tp_meta_init(&tmp);
+  /* general.architecture stays first when present (gguf-py order) */
+  i = tp_meta_find(meta, "general.architecture", 20);
+  if (i != SIZE_MAX)
+    st = tp_meta_set(&tmp, meta->items[i].key, meta->items[i].key_len,
+                     &meta->items[i].val, 0);
+  if (st == TP_OK) st = tp_meta_set(&tmp, "general.name", 12, &v, 0);
+  for (i = 0; i < meta->n && st == TP_OK; i++) {
+    if (tp_meta_find(&tmp, meta->items[i].key, meta->items[i].key_len) !=
+        SIZE_MAX)
+      continue;
+    st = tp_meta_set(&tmp, meta->items[i].key, meta->items[i].key_len,
+                     &meta->items[i].val, 0);
+  }
+  if (st != TP_OK) {
+    tp_meta_free(&tmp);
+    return st;
+  }
+  tp_meta_free(meta);
+  *meta = tmp;
   return TP_OK;
 }
 
@@ -420,7 +354,7 @@ static tp_status set_int(tp_metastore *ms, const char *key, tp_value_type t,
 }
 
 /* Renders one output file holding entries [first, first + count). */
-static tp_status layout_file(struct tp_plan *p, const char *path,
+static tp_status layout_file(tp_layout *p, const char *path,
                              const tp_metastore *meta, size_t first,
                              size_t count, uint64_t alignment) {
   tp_gguf_tinfo *ti = NULL;
@@ -435,7 +369,7 @@ static tp_status layout_file(struct tp_plan *p, const char *path,
     if (!ti) return TP_ENOMEM;
   }
   for (i = 0; i < count; i++) {
-    const tp_plan_entry *e = &p->entries[first + i];
+    const tp_out_tensor *e = &p->entries[first + i];
     ti[i].name = e->name;
     ti[i].name_len = e->name_len;
     ti[i].type = e->dst_type;
@@ -445,7 +379,7 @@ static tp_status layout_file(struct tp_plan *p, const char *path,
   }
   st = tp_gguf_render_header(meta, ti, count, alignment, be, &hdr, &hdr_len,
                              &size);
-  if (st == TP_OK) st = tp_plan_add_file(p, path, &idx);
+  if (st == TP_OK) st = tp_layout_add_file(p, path, &idx);
   if (st != TP_OK) {
     free(ti);
     free(hdr);
@@ -456,7 +390,7 @@ static tp_status layout_file(struct tp_plan *p, const char *path,
   p->files[idx].size = size;
   p->files[idx].n_tensors = count;
   for (i = 0; i < count; i++) {
-    tp_plan_entry *e = &p->entries[first + i];
+    tp_out_tensor *e = &p->entries[first + i];
     e->file = idx;
     e->offset = (uint64_t)hdr_len + ti[i].offset;
   }
@@ -464,7 +398,7 @@ static tp_status layout_file(struct tp_plan *p, const char *path,
   return TP_OK;
 }
 
-tp_status tp_gguf_layout(struct tp_plan *p) {
+tp_status tp_gguf_layout(tp_layout *p) {
   tp_metastore model_meta, shard_meta;
   uint64_t alignment, cur_bytes = 0;
   size_t i, cur_count = 0, nshards, *first = NULL, *count = NULL, ncap = 0;
@@ -472,9 +406,9 @@ tp_status tp_gguf_layout(struct tp_plan *p) {
   tp_status st;
   int small_first = (p->opts.flags & TP_CONVERT_NO_TENSOR_FIRST_SPLIT) != 0;
 
-  /* defaults for sources that never were GGUF (no encoded GGUF metadata) */
-  if (p->src && p->src->format != TP_FORMAT_GGUF &&
-      !tp_gguf_st_from_gguf(&p->src->meta)) {
+  /* defaults for sources whose metadata was not a typed set already (a
+     GGUF, or SafeTensors made from one) */
+  if (p->src && !p->meta_typed) {
     st = tp_gguf_meta_add_defaults(&p->meta, p->src->path);
     if (st != TP_OK) return st;
   }
@@ -484,7 +418,7 @@ tp_status tp_gguf_layout(struct tp_plan *p) {
 
   /* byte order of every tensor: the executor swaps elements on write */
   for (i = 0; i < p->n; i++) {
-    tp_plan_entry *e = &p->entries[i];
+    tp_out_tensor *e = &p->entries[i];
     e->swap_size = 0;
     if (p->opts.flags & TP_CONVERT_BIG_ENDIAN) {
       uint8_t sw;

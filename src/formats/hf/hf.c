@@ -18,7 +18,7 @@
  * weights in other formats, which would be stale; config.json's dtype is
  * updated to the output's when every floating tensor has the same type.
  */
-#include "../safetensors/safetensors.h"
+#include "hf.h"
 #include "../../dtype/dtype.h"
 
 #include <dirent.h>
@@ -440,7 +440,7 @@ static const char *torch_dtype_name(tp_type t) {
   }
 }
 
-static const char *plan_torch_dtype(const tp_plan *p) {
+static const char *plan_torch_dtype(const tp_layout *p) {
   const char *name = NULL;
   size_t i;
   for (i = 0; i < p->n; i++) {
@@ -590,7 +590,7 @@ static char *read_config(const char *path, size_t *len) {
 }
 
 /* One aux copy: src/name (checked like every folder member) to out/name. */
-static tp_status add_aux_copy(tp_plan *p, const hf_roots *r, const char *src,
+static tp_status add_aux_copy(tp_layout *p, const hf_roots *r, const char *src,
                               const char *name, const char *dtype) {
   char *from, *to;
   struct stat sb;
@@ -606,7 +606,7 @@ static tp_status add_aux_copy(tp_plan *p, const hf_roots *r, const char *src,
     free(to);
     return st;
   }
-  st = tp_plan_add_file(p, to, &idx);
+  st = tp_layout_add_file(p, to, &idx);
   free(to);
   if (st != TP_OK) {
     free(from);
@@ -646,7 +646,7 @@ static bool not_copied(const char *name, bool top) {
 }
 
 typedef struct copy_walk {
-  tp_plan *p;
+  tp_layout *p;
   const hf_roots *r;
   const char *src;
   const char *dtype;
@@ -726,7 +726,7 @@ static tp_status walk_copies(copy_walk *w, const char *rel, int depth) {
 
 /* Adds the source folder's side files as verbatim copies; config.json gets
  * the output dtype (see plan_torch_dtype). */
-static tp_status add_aux_copies(tp_plan *p) {
+static tp_status add_aux_copies(tp_layout *p) {
   copy_walk w;
   struct stat sb;
   hf_roots *r;
@@ -749,7 +749,7 @@ static tp_status add_aux_copies(tp_plan *p) {
   return st;
 }
 
-tp_status tp_hf_layout(tp_plan *p) {
+tp_status tp_hf_layout(tp_layout *p) {
   char *stem;
   tp_status st;
   p->out_is_dir = 1;
@@ -757,7 +757,7 @@ tp_status tp_hf_layout(tp_plan *p) {
   if (!stem) return TP_ENOMEM;
   st = tp_st_layout_stem(p, stem, NULL);
   free(stem);
-  if (st == TP_OK && p->src && p->src->format == TP_FORMAT_HF)
+  if (st == TP_OK && p->src && tp_path_is_dir(tp_model_path(p->src)))
     st = add_aux_copies(p);
   return st;
 }

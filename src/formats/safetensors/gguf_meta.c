@@ -10,9 +10,8 @@
  * must control float digits and byte strings that are not UTF-8); decoding
  * uses jansson. Format described in docs/formats/gguf.md.
  */
-#include "../gguf/gguf.h"
+#include "safetensors.h"
 
-#include "../../convert/plan.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -858,14 +857,14 @@ tp_status tp_gguf_tensor_order_from_safetensors(const tp_metastore *st_meta,
  * exactly once: a SafeTensors file edited since (tensors added, removed or
  * renamed) keeps the order it has, since a partial order would have to
  * invent places for the rest. */
-tp_status tp_gguf_restore_tensor_order(struct tp_plan *p) {
+tp_status tp_gguf_restore_tensor_order(tp_layout *p) {
   tp_arena a;
   tp_string *names;
   size_t n, k, i, *pos = NULL, *order = NULL;
   bool present, ok = true;
-  tp_plan_entry *sorted = NULL;
+  tp_out_tensor *sorted = NULL;
   tp_status st;
-  if (!p->src || p->src->format == TP_FORMAT_GGUF) return TP_OK;
+  if (!p->src) return TP_OK;
   tp_arena_init(&a);
   st = tp_gguf_tensor_order_from_safetensors(&p->src->meta, &a, &names, &n,
                                              &present);
@@ -901,58 +900,4 @@ done:
   free(sorted);
   tp_arena_free(&a);
   return st;
-}
-
-/* ---- defaults ------------------------------------------------------------------------ */
-
-tp_status tp_gguf_meta_add_defaults(tp_metastore *meta, const char *src_path) {
-  tp_metastore tmp;
-  const char *base, *end;
-  size_t n, i;
-  tp_status st = TP_OK;
-  tp_value v;
-  if (!src_path || tp_meta_find(meta, "general.name", 12) != SIZE_MAX)
-    return TP_OK;
-  n = strlen(src_path);
-  while (n > 1 && src_path[n - 1] == '/') n--;
-  end = src_path + n;
-  base = end;
-  while (base > src_path && base[-1] != '/') base--;
-  /* drop a format extension: "model.safetensors" -> "model" */
-  {
-    static const char *const exts[] = {".safetensors", ".gguf"};
-    for (i = 0; i < TP_ARRAY_LEN(exts); i++) {
-      size_t el = strlen(exts[i]);
-      if ((size_t)(end - base) > el && !memcmp(end - el, exts[i], el)) {
-        end -= el;
-        break;
-      }
-    }
-  }
-  if (end <= base) return TP_OK;
-  memset(&v, 0, sizeof v);
-  v.type = TP_VALUE_STRING;
-  v.v.s.data = base;
-  v.v.s.len = (size_t)(end - base);
-  tp_meta_init(&tmp);
-  /* general.architecture stays first when present (gguf-py order) */
-  i = tp_meta_find(meta, "general.architecture", 20);
-  if (i != SIZE_MAX)
-    st = tp_meta_set(&tmp, meta->items[i].key, meta->items[i].key_len,
-                     &meta->items[i].val, 0);
-  if (st == TP_OK) st = tp_meta_set(&tmp, "general.name", 12, &v, 0);
-  for (i = 0; i < meta->n && st == TP_OK; i++) {
-    if (tp_meta_find(&tmp, meta->items[i].key, meta->items[i].key_len) !=
-        SIZE_MAX)
-      continue;
-    st = tp_meta_set(&tmp, meta->items[i].key, meta->items[i].key_len,
-                     &meta->items[i].val, 0);
-  }
-  if (st != TP_OK) {
-    tp_meta_free(&tmp);
-    return st;
-  }
-  tp_meta_free(meta);
-  *meta = tmp;
-  return TP_OK;
 }

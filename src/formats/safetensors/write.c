@@ -126,7 +126,7 @@ static int name_cmp(const char *a, size_t al, const char *b, size_t bl) {
 }
 
 typedef struct sort_item {
-  tp_plan_entry e;
+  tp_out_tensor e;
   size_t shard;
 } sort_item;
 
@@ -142,8 +142,8 @@ static int cmp_items(const void *a, const void *b) {
 }
 
 static int cmp_entry_names(const void *a, const void *b) {
-  const tp_plan_entry *x = *(const tp_plan_entry *const *)a;
-  const tp_plan_entry *y = *(const tp_plan_entry *const *)b;
+  const tp_out_tensor *x = *(const tp_out_tensor *const *)a;
+  const tp_out_tensor *y = *(const tp_out_tensor *const *)b;
   return name_cmp(x->name, x->name_len, y->name, y->name_len);
 }
 
@@ -155,7 +155,7 @@ static int cmp_meta(const void *a, const void *b) {
 
 /* ---- checks ------------------------------------------------------------------------------ */
 
-static tp_status check_entry(const char *out, const tp_plan_entry *e) {
+static tp_status check_entry(const char *out, const tp_out_tensor *e) {
   char q[256], sh[256];
   uint64_t nel, nb;
   size_t bad;
@@ -260,7 +260,7 @@ tp_status tp_st_render_meta(const tp_metastore *ms, const char *out,
 }
 
 tp_status tp_st_render_header(const char *path, const char *meta_frag,
-                              size_t meta_len, tp_plan_entry *es, size_t n,
+                              size_t meta_len, tp_out_tensor *es, size_t n,
                               uint8_t **out, size_t *out_len,
                               uint64_t *data_len) {
   tp_textbuf h;
@@ -277,7 +277,7 @@ tp_status tp_st_render_header(const char *path, const char *meta_frag,
     if (n) tp_textbuf_putc(&h, ',');
   }
   for (i = 0; i < n; i++) {
-    tp_plan_entry *e = &es[i];
+    tp_out_tensor *e = &es[i];
     uint32_t d;
     uint64_t end;
     if (tp_add_overflow_u64(pos, e->dst_nbytes, &end)) {
@@ -333,8 +333,8 @@ tp_status tp_st_render_header(const char *path, const char *meta_frag,
 
 /* Renders one file's header for entries es[0..n) (already in file order),
  * assigns their file and absolute offsets and registers the file. */
-static tp_status emit_file(tp_plan *p, const char *path, const tp_textbuf *meta,
-                           tp_plan_entry *es, size_t n) {
+static tp_status emit_file(tp_layout *p, const char *path, const tp_textbuf *meta,
+                           tp_out_tensor *es, size_t n) {
   uint8_t *bytes;
   size_t blen, i;
   uint64_t data_len;
@@ -342,7 +342,7 @@ static tp_status emit_file(tp_plan *p, const char *path, const tp_textbuf *meta,
   tp_status st = tp_st_render_header(path, meta->data, meta->len, es, n, &bytes,
                                      &blen, &data_len);
   if (st != TP_OK) return st;
-  st = tp_plan_add_file(p, path, &idx);
+  st = tp_layout_add_file(p, path, &idx);
   if (st != TP_OK) {
     free(bytes);
     return st;
@@ -360,13 +360,13 @@ static tp_status emit_file(tp_plan *p, const char *path, const tp_textbuf *meta,
 
 /* transformers' index: json.dumps({"metadata": {...}, "weight_map": {...}},
  * indent=2, sort_keys=True) + "\n". */
-static tp_status emit_index(tp_plan *p, const char *index_path,
+static tp_status emit_index(tp_layout *p, const char *index_path,
                             char **shard_names) {
   tp_textbuf b;
   tp_jsonw w;
   uint64_t total_size = 0, total_params = 0;
   size_t i;
-  const tp_plan_entry **order;
+  const tp_out_tensor **order;
   uint32_t idx;
   tp_status st;
   char *bytes;
@@ -396,7 +396,7 @@ static tp_status emit_index(tp_plan *p, const char *index_path,
   tp_jsonw_key(&w, "weight_map", 10);
   tp_jsonw_begin_object(&w);
   for (i = 0; i < p->n; i++) {
-    const tp_plan_entry *e = order[i];
+    const tp_out_tensor *e = order[i];
     tp_jsonw_key(&w, e->name, e->name_len);
     tp_jsonw_cstring(&w, base_name(shard_names[e->file]));
   }
@@ -410,7 +410,7 @@ static tp_status emit_index(tp_plan *p, const char *index_path,
     tp_textbuf_free(&b);
     return st;
   }
-  st = tp_plan_add_file(p, index_path, &idx);
+  st = tp_layout_add_file(p, index_path, &idx);
   if (st != TP_OK) {
     free(bytes);
     return st;
@@ -429,7 +429,7 @@ static tp_status emit_index(tp_plan *p, const char *index_path,
  * when adding would exceed the limit. Shards are numbered in the order they
  * are closed, which puts an oversized tensor before the shard that was open
  * when it came. split_max_tensors (ours) also closes a shard when full. */
-static size_t split_shards(const tp_plan *p, size_t *shard_of) {
+static size_t split_shards(const tp_layout *p, size_t *shard_of) {
   uint64_t limit = p->opts.split_max_size, maxt = p->opts.split_max_tensors;
   uint64_t cur_size = 0, cur_count = 0;
   size_t i, ngroups = 0, nclosed = 0, cur = SIZE_MAX;
@@ -465,7 +465,7 @@ static size_t split_shards(const tp_plan *p, size_t *shard_of) {
   return nclosed ? nclosed : 1;
 }
 
-tp_status tp_st_layout_stem(tp_plan *p, const char *stem,
+tp_status tp_st_layout_stem(tp_layout *p, const char *stem,
                             const char *single_path) {
   const char *out = p->out_path;
   size_t i, nshards = 0, *shard_of = NULL;
@@ -561,7 +561,7 @@ done:
   return st;
 }
 
-tp_status tp_safetensors_layout(tp_plan *p) {
+tp_status tp_safetensors_layout(tp_layout *p) {
   const char *out = p->out_path;
   size_t n = strlen(out);
   char *stem;
