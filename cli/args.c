@@ -208,11 +208,155 @@ int cli_next_option(cli_parser *p, const char **pos, int maxpos, int *npos,
   }
 }
 
+/* ---- help texts: the formats come from the library's table ------------------- */
+
+/* "a .safetensors file, a Hugging Face model folder or a .gguf file" */
+static void put_inputs(FILE *out) {
+  size_t i, n = 0, k = 0;
+  for (i = 0; i < tp_format_count(); i++)
+    n += (tp_format_at(i)->caps & TP_FORMAT_CAN_READ) != 0;
+  for (i = 0; i < tp_format_count(); i++) {
+    const tp_format_info *f = tp_format_at(i);
+    if (!(f->caps & TP_FORMAT_CAN_READ)) continue;
+    k++;
+    fputs(k == 1 ? "" : k == n ? " or " : ", ", out);
+    if (f->caps & TP_FORMAT_IS_FOLDER || !f->extensions || !f->extensions[0])
+      fprintf(out, "a %s", f->display_name);
+    else
+      fprintf(out, "a %s file", f->extensions[0]);
+  }
+}
+
+/* ".safetensors, .gguf": the extensions of the writable formats */
+static void put_out_extensions(FILE *out) {
+  size_t i, k = 0;
+  for (i = 0; i < tp_format_count(); i++) {
+    const tp_format_info *f = tp_format_at(i);
+    const char *const *e;
+    if (!(f->caps & TP_FORMAT_CAN_WRITE)) continue;
+    for (e = f->extensions; e && *e; e++) fprintf(out, "%s%s", k++ ? ", " : "", *e);
+  }
+}
+
+/* "GGUF" or "GGUF or MLX": the formats honouring a conversion option */
+void cli_formats_with_option(char *buf, size_t len, const char *option) {
+  size_t i, n = 0, k = 0, o = 0;
+  buf[0] = 0;
+  for (i = 0; i < tp_format_count(); i++) {
+    const char *const *x;
+    for (x = tp_format_at(i)->options; x && *x; x++) n += !strcmp(*x, option);
+  }
+  for (i = 0; i < tp_format_count() && o < len; i++) {
+    const tp_format_info *f = tp_format_at(i);
+    const char *const *x;
+    for (x = f->options; x && *x; x++)
+      if (!strcmp(*x, option)) break;
+    if (!x || !*x) continue;
+    k++;
+    o += (size_t)snprintf(buf + o, len - o, "%s%s",
+                          k == 1 ? "" : k == n ? " or " : ", ", f->display_name);
+  }
+}
+
+void cli_format_names(char *buf, size_t len, unsigned caps) {
+  size_t i, o = 0;
+  buf[0] = 0;
+  for (i = 0; i < tp_format_count() && o < len; i++)
+    if ((tp_format_at(i)->caps & caps) == caps)
+      o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "",
+                            tp_format_at(i)->name);
+}
+
+static void expand_help(FILE *out, const char *text) {
+  const char *p = text;
+  while (*p) {
+    const char *b = strchr(p, '{'), *e;
+    char name[64], buf[256];
+    if (!b || !(e = strchr(b, '}')) || (size_t)(e - b) >= sizeof name) {
+      fputs(p, out);
+      return;
+    }
+    fwrite(p, 1, (size_t)(b - p), out);
+    memcpy(name, b + 1, (size_t)(e - b - 1));
+    name[e - b - 1] = 0;
+    if (!strcmp(name, "inputs")) {
+      put_inputs(out);
+    } else if (!strcmp(name, "out_extensions")) {
+      put_out_extensions(out);
+    } else if (!strcmp(name, "writable")) {
+      cli_format_names(buf, sizeof buf, TP_FORMAT_CAN_WRITE);
+      fputs(buf, out);
+    } else if (!strncmp(name, "opt:", 4)) {
+      cli_formats_with_option(buf, sizeof buf, name + 4);
+      fputs(buf, out);
+    } else {
+      fwrite(b, 1, (size_t)(e - b + 1), out); /* not a placeholder */
+    }
+    p = e + 1;
+  }
+}
+
+/* Where a help line's text continues when it wraps: an option line's
+ * description column (after the first run of two spaces past the option),
+ * else the line's own indentation. */
+static size_t wrap_indent(const char *l, size_t n) {
+  size_t i = 0, j;
+  while (i < n && l[i] == ' ') i++;
+  if (i < n && l[i] == '-') {
+    for (j = i; j + 1 < n; j++)
+      if (l[j] == ' ' && l[j + 1] == ' ') {
+        while (j < n && l[j] == ' ') j++;
+        return j;
+      }
+  }
+  return i;
+}
+
+#define HELP_WIDTH 78
+
+/* Lines made longer than HELP_WIDTH by a placeholder are wrapped at a
+ * space, continuing at wrap_indent. */
+static void put_wrapped(FILE *out, const char *text, size_t len) {
+  const char *l = text, *end = text + len;
+  while (l < end) {
+    const char *nl = memchr(l, '\n', (size_t)(end - l));
+    size_t n = nl ? (size_t)(nl - l) : (size_t)(end - l), ind = wrap_indent(l, n);
+    size_t first = 0;
+    while (n - first > HELP_WIDTH - (first ? ind : 0)) {
+      size_t room = HELP_WIDTH - (first ? ind : 0), cut = room;
+      while (cut > 0 && l[first + cut] != ' ') cut--;
+      if (cut == 0 || (first == 0 && cut <= ind)) break;
+      if (first) fprintf(out, "%*s", (int)ind, "");
+      fwrite(l + first, 1, cut, out);
+      fputc('\n', out);
+      first += cut + 1;
+    }
+    if (first) fprintf(out, "%*s", (int)ind, "");
+    fwrite(l + first, 1, n - first, out);
+    if (nl) fputc('\n', out);
+    l += n + (nl ? 1 : 0);
+  }
+}
+
+void cli_print_help(FILE *out, const char *text) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&buf, &len);
+  if (!mem) {
+    expand_help(out, text);
+    return;
+  }
+  expand_help(mem, text);
+  if (fclose(mem) == 0 && buf) put_wrapped(out, buf, len);
+  else expand_help(out, text);
+  free(buf);
+}
+
 int cli_default_option(cli_parser *p, int id, const char *value,
                        const char *help) {
   int h = cli_common_option(p, id, value);
   if (h == 1) {
-    fputs(help, stdout);
+    cli_print_help(stdout, help);
     return cli_finish_stdout(CLI_EXIT_OK);
   }
   return h < 0 ? CLI_EXIT_USAGE : -1;
@@ -334,7 +478,8 @@ int cli_parse_type(const char *opt, const char *s, tp_type *out) {
 int cli_parse_format(const char *opt, const char *s, tp_format *out) {
   if (tp_format_from_name(s, out) == TP_OK && *out != TP_FORMAT_UNKNOWN)
     return 0;
-  cli_usage_error("unknown format '%s' for %s (safetensors, hf, gguf)", s,
-                  opt);
+  char names[256];
+  cli_format_names(names, sizeof names, 0);
+  cli_usage_error("unknown format '%s' for %s (%s)", s, opt, names);
   return -1;
 }

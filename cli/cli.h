@@ -106,6 +106,15 @@ int cli_next_option(cli_parser *p, const char **pos, int maxpos, int *npos,
 /* The default branch of a subcommand's option switch: applies a common
  * option, or prints help (the command's help text) for --help. Returns -1
  * to go on parsing, else the exit status to return. */
+/* Prints a help text, expanding the placeholders that come from the
+ * library's format table: {inputs} ("a .safetensors file, ... or a .gguf
+ * file"), {out_extensions}, {writable} (names of the writable formats),
+ * {opt:NAME} (display names of the formats honouring option NAME). */
+void cli_print_help(FILE *out, const char *text);
+/* Display names of the formats honouring a conversion option ("GGUF"). */
+void cli_formats_with_option(char *buf, size_t len, const char *option);
+/* Names of the formats with every bit of caps ("safetensors, hf, gguf"). */
+void cli_format_names(char *buf, size_t len, unsigned caps);
 int cli_default_option(cli_parser *p, int id, const char *value,
                        const char *help);
 /* Prints "error: ..." plus the current command's short usage and the

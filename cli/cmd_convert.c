@@ -24,17 +24,16 @@
 const char cli_help_convert[] =
     "Usage: tensorport convert [OPTIONS] IN OUT\n"
     "\n"
-    "Convert the model IN (a .safetensors file, a Hugging Face model folder\n"
-    "or a .gguf file) into OUT. The output format is --to, or else taken\n"
-    "from OUT: .gguf, .safetensors, or a trailing '/' for a folder. Each\n"
-    "output is written to a temporary file beside it and renamed when\n"
+    "Convert the model IN into OUT. IN may be {inputs}.\n"
+    "The output format is --to, or else taken from OUT: {out_extensions}, or a trailing '/' for a folder.\n"
+    "Each output is written to a temporary file beside it and renamed when\n"
     "complete, a folder as a whole; a failed or interrupted run leaves\n"
     "nothing behind, and what a killed run left is removed by the next.\n"
     "\n"
     "Output:\n"
     "  -o, --outfile OUT            the output path (instead of the OUT\n"
     "                               argument)\n"
-    "      --to FORMAT              output format: safetensors, hf, gguf\n"
+    "      --to FORMAT              output format: {writable}\n"
     "  -f, --force                  replace existing outputs (a folder\n"
     "                               is replaced whole, a link itself)\n"
     "      --dry-run                print the plan (each tensor with its\n"
@@ -46,9 +45,9 @@ const char cli_help_convert[] =
     "                               bytes; K, M, G, T are decimal (1000^n),\n"
     "                               Ki, Mi, Gi, Ti binary (1024^n)\n"
     "      --split-max-tensors N    at most N tensors per output file\n"
-    "      --no-tensor-first-split  GGUF: the first split holds metadata\n"
+    "      --no-tensor-first-split  {opt:no-tensor-first-split}: the first split holds metadata\n"
     "                               only\n"
-    "      --big-endian             GGUF: write a big-endian file\n"
+    "      --big-endian             {opt:big-endian}: write a big-endian file\n"
     "      --no-sync                do not fsync the outputs (scratch use)\n"
     "      --verify                 re-read the outputs and compare them\n"
     "                               with the source; exit 1 on a mismatch\n"
@@ -56,17 +55,17 @@ const char cli_help_convert[] =
     "Types:\n"
     "      --type TYPE              element type of the output tensors,\n"
     "                               case-insensitive (f32, f16, bf16, q8_0,\n"
-    "                               q4_k, ...); for GGUF outputs also a\n"
+    "                               q4_k, ...); for {opt:preset} outputs also a\n"
     "                               file-type preset (Q4_K_M, Q6_K, Q8_0,\n"
     "                               ...), which wins over the type of the\n"
     "                               same name; aliases --dtype, --outtype\n"
-    "      --output-tensor-type TYPE    GGUF: type of output.weight\n"
-    "      --token-embedding-type TYPE  GGUF: type of token_embd.weight\n"
-    "      --tensor-type REGEX=TYPE     GGUF: type of the tensors whose\n"
+    "      --output-tensor-type TYPE    {opt:output-tensor-type}: type of output.weight\n"
+    "      --token-embedding-type TYPE  {opt:token-embedding-type}: type of token_embd.weight\n"
+    "      --tensor-type REGEX=TYPE     {opt:tensor-type}: type of the tensors whose\n"
     "                               name matches the POSIX extended regular\n"
     "                               expression (repeatable)\n"
-    "      --leave-output-tensor    GGUF: do not quantize output.weight\n"
-    "      --pure                   GGUF presets: one type for every tensor\n"
+    "      --leave-output-tensor    {opt:leave-output-tensor}: do not quantize output.weight\n"
+    "      --pure                   {opt:pure} presets: one type for every tensor\n"
     "      --allow-requantize       allow quantizing quantized tensors\n"
     "\n"
     "Execution:\n"
@@ -142,35 +141,73 @@ typedef struct convert_args {
   const char *split_arg, *split_note;
   tp_tensor_type_rule *rules;
   size_t nrules;
-  const char *gguf_only[8]; /* GGUF-only options given, for a warning */
-  size_t n_gguf_only;
+  const char *target_opts[8]; /* options some targets ignore, as given */
+  size_t n_target_opts;
 } convert_args;
 
-/* Remembers a GGUF-only option (once) so it can be reported as ignored
- * when the output turns out not to be GGUF; the library ignores them
- * silently there. */
-static void note_gguf_only(convert_args *a, int id) {
-  static const struct {
-    int id;
-    const char *name;
-  } names[] = {
-      {OPT_BIG_ENDIAN, "--big-endian"},
-      {OPT_PURE, "--pure"},
-      {OPT_OUTPUT_TENSOR_TYPE, "--output-tensor-type"},
-      {OPT_TOKEN_EMBEDDING_TYPE, "--token-embedding-type"},
-      {OPT_TENSOR_TYPE, "--tensor-type"},
-      {OPT_LEAVE_OUTPUT_TENSOR, "--leave-output-tensor"},
-      {OPT_NO_TENSOR_FIRST_SPLIT, "--no-tensor-first-split"},
-  };
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    if (names[i].id != id)
+/* Options that only some targets honour (their long names, as the format
+ * table lists them in tp_format_info.options). */
+static const struct {
+  int id;
+  const char *name;
+} k_target_opts[] = {
+    {OPT_BIG_ENDIAN, "big-endian"},
+    {OPT_PURE, "pure"},
+    {OPT_OUTPUT_TENSOR_TYPE, "output-tensor-type"},
+    {OPT_TOKEN_EMBEDDING_TYPE, "token-embedding-type"},
+    {OPT_TENSOR_TYPE, "tensor-type"},
+    {OPT_LEAVE_OUTPUT_TENSOR, "leave-output-tensor"},
+    {OPT_NO_TENSOR_FIRST_SPLIT, "no-tensor-first-split"},
+};
+
+/* Remembers a target-specific option (once) so it can be reported as
+ * ignored when the output format does not honour it; the library ignores
+ * them silently there. */
+static void note_target_option(convert_args *a, int id) {
+  for (size_t i = 0; i < sizeof k_target_opts / sizeof k_target_opts[0]; i++) {
+    if (k_target_opts[i].id != id)
       continue;
-    for (size_t k = 0; k < a->n_gguf_only; k++)
-      if (a->gguf_only[k] == names[i].name)
+    for (size_t k = 0; k < a->n_target_opts; k++)
+      if (a->target_opts[k] == k_target_opts[i].name)
         return;
-    if (a->n_gguf_only < sizeof a->gguf_only / sizeof a->gguf_only[0])
-      a->gguf_only[a->n_gguf_only++] = names[i].name;
+    if (a->n_target_opts < sizeof a->target_opts / sizeof a->target_opts[0])
+      a->target_opts[a->n_target_opts++] = k_target_opts[i].name;
   }
+}
+
+static int format_honours(tp_format f, const char *option) {
+  const tp_format_info *fi = tp_format_info_of(f);
+  for (const char *const *o = fi ? fi->options : NULL; o && *o; o++)
+    if (!strcmp(*o, option))
+      return 1;
+  return 0;
+}
+
+/* Warns once per group of formats about the options the target ignores:
+ * "--big-endian, --pure apply to GGUF output only; ignored for hf output". */
+static void warn_ignored_options(const convert_args *a, tp_format target) {
+  char list[256] = "", who[128] = "", w[128];
+  size_t n = 0;
+  for (size_t i = 0; i < a->n_target_opts; i++) {
+    if (format_honours(target, a->target_opts[i]))
+      continue;
+    cli_formats_with_option(w, sizeof w, a->target_opts[i]);
+    if (n && strcmp(w, who)) {
+      cli_warning("%s appl%s to %s output only; ignored for %s output", list,
+                  n == 1 ? "ies" : "y", who, tp_format_name(target));
+      list[0] = 0;
+      n = 0;
+    }
+    snprintf(who, sizeof who, "%s", w);
+    if (n)
+      strncat(list, ", ", sizeof list - strlen(list) - 1);
+    strncat(list, "--", sizeof list - strlen(list) - 1);
+    strncat(list, a->target_opts[i], sizeof list - strlen(list) - 1);
+    n++;
+  }
+  if (n)
+    cli_warning("%s appl%s to %s output only; ignored for %s output", list,
+                n == 1 ? "ies" : "y", who, tp_format_name(target));
 }
 
 /*
@@ -234,15 +271,17 @@ static void warn_requantize(const tp_plan *plan) {
 static int check_preset_target(convert_args *a) {
   tp_format fmt = a->o.to != TP_FORMAT_UNKNOWN ? a->o.to
                                                : tp_format_from_output_path(a->out);
-  if (a->o.ftype < 0 || fmt == TP_FORMAT_GGUF || fmt == TP_FORMAT_UNKNOWN)
+  if (a->o.ftype < 0 || fmt == TP_FORMAT_UNKNOWN || format_honours(fmt, "preset"))
     return 0;
   if (a->o.type >= 0) {
     a->o.ftype = -1;
     return 0;
   }
-  cli_error("--type %s is a GGUF file-type preset; %s output needs an "
+  char who[128];
+  cli_formats_with_option(who, sizeof who, "preset");
+  cli_error("--type %s is a %s file-type preset; %s output needs an "
             "element type (f32, f16, bf16, ...)",
-            tp_ftype_name(a->o.ftype), tp_format_name(fmt));
+            tp_ftype_name(a->o.ftype), who, tp_format_name(fmt));
   return CLI_EXIT_USAGE;
 }
 
@@ -324,7 +363,7 @@ static int parse_args(convert_args *a, int argc, char **argv) {
     if (r == CLI_ARG_ERROR)
       return CLI_EXIT_USAGE;
     const char *on = cli_opt_name(&p);
-    note_gguf_only(a, id);
+    note_target_option(a, id);
     switch (id) {
     case OPT_TO:
       if (cli_parse_format(on, v, &a->o.to))
@@ -480,7 +519,7 @@ static void print_plan_text(FILE *f, tp_plan *plan, const tp_model *m,
   fprintf(f, "plan: %s (%s) -> %s (%s", in,
           tp_format_name(tp_model_format(m)), out,
           tp_format_name(tp_plan_format(plan)));
-  if (ftype >= 0 && tp_plan_format(plan) == TP_FORMAT_GGUF)
+  if (ftype >= 0 && format_honours(tp_plan_format(plan), "preset"))
     fprintf(f, ", preset %s", tp_ftype_name(ftype));
   fprintf(f, "), %zu tensor%s\n", n, n == 1 ? "" : "s");
   fprintf(f, "  %-*s  %-*s  %-*s  %*s", (int)wname, "name", (int)wtypes,
@@ -548,7 +587,7 @@ static json_t *head_json(const convert_args *a, tp_plan *plan,
   json_object_set_new(out, "format",
                       json_string(tp_format_name(tp_plan_format(plan))));
   json_object_set_new(out, "preset",
-                      a->o.ftype >= 0 && tp_plan_format(plan) == TP_FORMAT_GGUF
+                      a->o.ftype >= 0 && format_honours(tp_plan_format(plan), "preset")
                           ? json_string(tp_ftype_name(a->o.ftype))
                           : json_null());
   json_object_set_new(root, "input", in);
@@ -698,17 +737,7 @@ static int run(convert_args *a) {
     return rc;
   }
 
-  if (tp_plan_format(plan) != TP_FORMAT_GGUF && a->n_gguf_only) {
-    char list[256] = "";
-    for (size_t i = 0; i < a->n_gguf_only; i++) {
-      if (i)
-        strncat(list, ", ", sizeof list - strlen(list) - 1);
-      strncat(list, a->gguf_only[i], sizeof list - strlen(list) - 1);
-    }
-    cli_warning("%s appl%s to GGUF output only; ignored for %s output",
-                list, a->n_gguf_only == 1 ? "ies" : "y",
-                tp_format_name(tp_plan_format(plan)));
-  }
+  warn_ignored_options(a, tp_plan_format(plan));
 
   warn_requantize(plan);
 

@@ -29,8 +29,8 @@ const char cli_help_inspect[] =
     "facts (GGUF: version, byte order, alignment, data offset; SafeTensors:\n"
     "header length, data offset), every metadata entry with its type, and\n"
     "every tensor with its index, type, shape (row-major; GGUF also in its\n"
-    "ne order), byte size and offset, then totals. PATH may be a\n"
-    ".safetensors file, a Hugging Face model folder or a .gguf file.\n"
+    "ne order), byte size and offset, then totals. PATH may be\n"
+    "{inputs}.\n"
     "\n"
     "Options:\n"
     "      --json         print one JSON document on stdout (schema_version\n"
@@ -63,6 +63,23 @@ static void totals(const tp_model *m, uint64_t *params, uint64_t *bytes) {
   }
 }
 
+/* The model's format facts as the table describes them. */
+static unsigned format_caps(const tp_model *m) {
+  const tp_format_info *fi = tp_format_info_of(tp_model_format(m));
+  return fi ? fi->caps : 0;
+}
+
+static json_t *fact_json(const tp_value *v) {
+  if (v->type == TP_VALUE_STRING) return cli_json_string(v->v.s.data, v->v.s.len);
+  if (v->type == TP_VALUE_U32) return json_integer((json_int_t)v->v.u);
+  return cli_json_u64(v->v.u);
+}
+
+static void fact_text(const tp_value *v) {
+  if (v->type == TP_VALUE_STRING) cli_print_name(stdout, v->v.s.data, v->v.s.len);
+  else printf("%llu", (unsigned long long)v->v.u);
+}
+
 static uint64_t rel_offset(const tp_model *m, const tp_tensor_info *ti) {
   uint64_t base = tp_model_data_offset(m, ti->file_index);
   return ti->file_offset >= base ? ti->file_offset - base : 0;
@@ -73,7 +90,7 @@ static uint64_t rel_offset(const tp_model *m, const tp_tensor_info *ti) {
 static json_t *describe_json(const tp_model *m, const char *path,
                              const char *why, int with_tensors) {
   tp_format fmt = tp_model_format(m);
-  int gguf = fmt == TP_FORMAT_GGUF;
+  int ggml = (format_caps(m) & TP_FORMAT_GGML_LAYOUT) != 0;
   json_t *root = json_object();
   json_object_set_new(root, "schema_version",
                       json_integer(INSPECT_SCHEMA_VERSION));
@@ -96,14 +113,17 @@ static json_t *describe_json(const tp_model *m, const char *path,
   }
   json_object_set_new(root, "files", files);
 
-  if (gguf) {
-    json_t *g = json_object();
-    json_object_set_new(g, "version", json_integer(tp_model_gguf_version(m)));
-    json_object_set_new(g, "alignment", cli_json_u64(tp_model_alignment(m)));
-    json_object_set_new(g, "data_offset",
-                        cli_json_u64(tp_model_data_offset(m, 0)));
-    json_object_set_new(root, "gguf", g);
+  /* the format's facts with a JSON key, in an object named after it */
+  json_t *facts = json_object();
+  for (size_t i = 0; i < tp_model_fact_count(m); i++) {
+    tp_model_fact f;
+    if (tp_model_fact_at(m, i, &f) == TP_OK && f.key)
+      json_object_set_new(facts, f.key, fact_json(&f.value));
   }
+  if (json_object_size(facts))
+    json_object_set_new(root, tp_format_name(fmt), facts);
+  else
+    json_decref(facts);
 
   json_t *meta = json_object();
   size_t nmeta = tp_model_meta_count(m);
@@ -141,14 +161,14 @@ static json_t *describe_json(const tp_model *m, const char *path,
     json_object_set_new(t, "index", cli_json_u64(i));
     json_object_set_new(t, "type", json_string(tp_type_name(ti.type)));
     json_object_set_new(t, "shape", cli_json_shape(ti.ndim, ti.shape, 0));
-    if (gguf)
+    if (ggml)
       json_object_set_new(t, "ne", cli_json_shape(ti.ndim, ti.shape, 1));
     json_object_set_new(t, "nelements", cli_json_u64(ti.nelements));
     json_object_set_new(t, "nbytes", cli_json_u64(ti.nbytes));
     json_object_set_new(t, "file", cli_json_u64(ti.file_index));
     json_object_set_new(t, "offset", cli_json_u64(ti.file_offset));
     uint64_t rel = rel_offset(m, &ti);
-    if (gguf) {
+    if (ggml) {
       json_object_set_new(t, "data_offset", cli_json_u64(rel));
     } else {
       json_t *d = json_array();
@@ -178,10 +198,10 @@ static json_t *describe_json(const tp_model *m, const char *path,
 
 static void print_metadata_text(const tp_model *m, int full) {
   size_t nmeta = tp_model_meta_count(m);
-  int gguf = tp_model_format(m) == TP_FORMAT_GGUF;
+  int typed = (format_caps(m) & TP_FORMAT_TYPED_META) != 0;
   size_t max_chars = full ? SIZE_MAX : TEXT_MAX_CHARS;
   size_t max_elems = full ? SIZE_MAX : TEXT_MAX_ELEMS;
-  if (gguf)
+  if (typed)
     printf("* %zu key/value pair%s\n", nmeta, nmeta == 1 ? "" : "s");
   else
     printf("* %zu metadata entr%s\n", nmeta, nmeta == 1 ? "y" : "ies");
@@ -261,7 +281,7 @@ static void print_row(const row *r, const int w[NCOLS], int gguf, int multi) {
 
 static void print_tensors_text(const tp_model *m) {
   size_t n = tp_model_tensor_count(m);
-  int gguf = tp_model_format(m) == TP_FORMAT_GGUF;
+  int gguf = (format_caps(m) & TP_FORMAT_GGML_LAYOUT) != 0;
   int multi = tp_model_file_count(m) > 1;
   row hdr = {"index", "type", "shape", "ne", "elements", "bytes",
              "offset", "file"}, r;
@@ -311,16 +331,12 @@ static void describe_text(const tp_model *m, const char *path,
              (unsigned long long)tp_model_data_offset(m, i));
     fputc('\n', stdout);
   }
-  if (fmt == TP_FORMAT_GGUF) {
-    printf("gguf version: %u\n", tp_model_gguf_version(m));
-    printf("endian: %s\n", tp_model_big_endian(m) ? "big" : "little");
-    printf("alignment: %llu\n", (unsigned long long)tp_model_alignment(m));
-    printf("data offset: %llu\n",
-           (unsigned long long)tp_model_data_offset(m, 0));
-  } else if (nfiles == 1) {
-    uint64_t d = tp_model_data_offset(m, 0);
-    printf("header length: %llu\n", (unsigned long long)(d >= 8 ? d - 8 : 0));
-    printf("data offset: %llu\n", (unsigned long long)d);
+  for (size_t i = 0; i < tp_model_fact_count(m); i++) {
+    tp_model_fact f;
+    if (tp_model_fact_at(m, i, &f) != TP_OK) continue;
+    printf("%s: ", f.label);
+    fact_text(&f.value);
+    fputc('\n', stdout);
   }
   print_metadata_text(m, g_cli.verbosity >= 2);
   if (with_tensors)

@@ -18,8 +18,7 @@ cli_globals g_cli = {1, CLI_COLOR_AUTO, NULL, NULL};
 const char cli_help_main[] =
     "Usage: tensorport [GLOBAL OPTIONS] COMMAND [ARGS]\n"
     "\n"
-    "Convert and inspect ML model weight files: SafeTensors files, Hugging\n"
-    "Face model folders and GGUF files.\n"
+    "Convert and inspect ML model weight files; a model is {inputs}.\n"
     "\n"
     "Commands:\n"
     "  inspect PATH     show the format, metadata and tensors of a model\n"
@@ -75,7 +74,7 @@ static const command *find_command(const char *name) {
 }
 
 static int print_help(const char *text) {
-  fputs(text, stdout);
+  cli_print_help(stdout, text);
   return cli_finish_stdout(CLI_EXIT_OK);
 }
 

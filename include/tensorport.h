@@ -239,7 +239,7 @@ enum {
 typedef struct tp_format_info {
   tp_format id;
   const char *name;         /**< "safetensors", "hf", "gguf" */
-  const char *display_name; /**< "SafeTensors", "Hugging Face folder", "GGUF" */
+  const char *display_name; /**< "SafeTensors", "Hugging Face model folder", "GGUF" */
   const char *description;  /**< one line */
   const char *const *aliases;    /**< other accepted names, NULL-terminated */
   const char *const *extensions; /**< ".gguf", ..., NULL-terminated (may be

@@ -20,7 +20,7 @@ static const char *const k_aliases[] = {"safetensors-dir", "huggingface",
                                         "hf-folder", NULL};
 
 const tp_format_ops tp_format_hf = {
-    {TP_FORMAT_HF, "hf", "Hugging Face folder",
+    {TP_FORMAT_HF, "hf", "Hugging Face model folder",
      "a model folder: SafeTensors weights (shards + index) with config and "
      "tokenizer files",
      k_aliases, NULL,
