@@ -88,19 +88,15 @@ typedef struct meta_edit {
   const char *arg; /* KEY=TYPE:VALUE or KEY */
 } meta_edit;
 
-/* The value an edit of key changes: the entry key, or in a SafeTensors
- * file made from GGUF the encoded GGUF key "gguf:key" the library edits
- * instead (its JSON text is shown as it is). */
+/* The value an edit of key changes: the entry key, or another entry the
+ * format's editor stores it under (in a SafeTensors file made from GGUF,
+ * the encoded GGUF key "gguf:key", whose JSON text is shown as it is). */
 static const tp_value *current_value(const tp_model *m, const char *key,
-                                     int *encoded) {
-  const tp_value *v = NULL;
-  char enc[520];
-  if (tp_model_format(m) == TP_FORMAT_SAFETENSORS && strncmp(key, "gguf:", 5)) {
-    snprintf(enc, sizeof enc, "gguf:%s", key);
-    v = tp_model_meta_find(m, enc);
-  }
-  if (encoded) *encoded = v != NULL;
-  return v ? v : tp_model_meta_find(m, key);
+                                     tp_string *stored, int *encoded) {
+  const tp_value *v = tp_meta_edit_current(m, key, stored);
+  *encoded = v && (stored->len != strlen(key) ||
+                   memcmp(stored->data, key, stored->len));
+  return v;
 }
 
 /* Shows what an edit would do next to the value the file has now. */
@@ -110,7 +106,8 @@ static void show_edit(const tp_model *m, const meta_edit *e) {
   char key[512];
   snprintf(key, sizeof key, "%.*s", (int)(klen < 511 ? klen : 511), e->arg);
   int encoded;
-  const tp_value *old = current_value(m, key, &encoded);
+  tp_string stored;
+  const tp_value *old = current_value(m, key, &stored, &encoded);
   printf("%s ", e->del ? "delete" : "set");
   cli_print_name(stdout, key, strlen(key));
   if (!e->del) {
@@ -119,7 +116,9 @@ static void show_edit(const tp_model *m, const meta_edit *e) {
   }
   if (old && encoded) {
     /* the JSON text of the GGUF value, type and place included */
-    printf("  (now gguf:%s = ", key);
+    fputs("  (now ", stdout);
+    cli_print_name(stdout, stored.data, stored.len);
+    fputs(" = ", stdout);
     cli_print_value(stdout, old, g_cli.verbosity >= 2 ? SIZE_MAX : 60, 1);
     fputs(")\n", stdout);
   } else if (old) {
@@ -247,7 +246,7 @@ int cmd_meta(int argc, char **argv) {
     }
     for (size_t i = 0; i < n; i++) {
       if (list[i].del && !(flags & TP_META_EDIT_IGNORE_MISSING) &&
-          !current_value(m, list[i].arg, NULL)) {
+          !tp_meta_edit_current(m, list[i].arg, NULL)) {
         cli_error("%s: cannot delete '%s': no such key", path, list[i].arg);
         rc = CLI_EXIT_INPUT;
         goto done;

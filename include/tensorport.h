@@ -759,12 +759,21 @@ TP_API tp_status tp_meta_edit_file(const char *path, const char *out_path,
 /** tp_meta_edit_file with a progress callback (NULL: none), called on the
  *  calling thread: at the start and every ~100 ms of the copy (phase
  *  TP_PHASE_WRITE: bytes of the new file written, tensors copied, the
- *  tensor being copied), before the commit (TP_PHASE_SYNC) and after it
+ *  tensor being copied; bytes count tensor data, not headers), before the
+ *  commit (TP_PHASE_SYNC) and after it
  *  (TP_PHASE_DONE). A non-zero return before the commit stops the edit with
  *  TP_ECANCELED and leaves the target unchanged. */
 TP_API tp_status tp_meta_edit_file_progress(const char *path, const char *out_path,
                                             const tp_meta_edits *e, unsigned flags,
                                             tp_progress_fn progress, void *user);
+
+/** The value an edit of key would change in the opened model m (the entry
+ *  key itself, or in a SafeTensors file converted from GGUF the encoded
+ *  GGUF entry "gguf:key" that the edit changes instead), or NULL when
+ *  neither exists. When stored is non-NULL it gets the key the value is
+ *  stored under. Pointers live as long as m. */
+TP_API const tp_value *tp_meta_edit_current(const tp_model *m, const char *key,
+                                            tp_string *stored);
 
 /* ------------------------------------------------------------------------ */
 /* Cancellation and clean-up support for applications                       */

@@ -436,6 +436,8 @@ tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res) {
     if (p->L.entries[i].nelements == 0) atomic_fetch_add(&c.tensors_done, 1);
 
   c.phase = TP_PHASE_WRITE;
+  /* a first report before any data, which may already cancel */
+  if (st == TP_OK && tick(&c)) st = tp_error(TP_ECANCELED, "conversion cancelled");
   if (st == TP_OK) st = tp_pool_run(pool, c.njobs, write_job, &c, tick, &c, TP_TICK_MS);
   for (i = 0; st == TP_OK && i < p->L.src->nfiles; i++)
     st = tp_infile_check_unchanged(p->L.src->files[i]);
@@ -459,7 +461,10 @@ tp_status tp_plan_execute(tp_plan *p, tp_convert_result *res) {
 
   if (st == TP_OK) {
     c.phase = TP_PHASE_SYNC;
-    tick(&c);
+    /* the last moment a cancel leaves the target as it was */
+    if (tick(&c)) st = tp_error(TP_ECANCELED, "conversion cancelled");
+  }
+  if (st == TP_OK) {
     /* tensor files first, side files (index, copies) last, so a reader
        that finds the index also finds the shards; every file is synced
        before the first rename, and the folder once after the last */

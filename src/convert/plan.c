@@ -273,6 +273,43 @@ tp_status tp_plan_create(tp_plan **out, const tp_model *src,
   return TP_OK;
 }
 
+tp_status tp_plan_create_rewrite(tp_plan **out, const tp_model *m,
+                                 const char *out_path, const tp_metastore *meta,
+                                 const tp_convert_options *opts) {
+  tp_plan *p;
+  tp_layout *L;
+  tp_status st;
+  size_t i;
+  *out = NULL;
+  p = tp_calloc(1, sizeof *p);
+  if (!p) return TP_ENOMEM;
+  L = &p->L;
+  tp_layout_init(L);
+  L->src = m;
+  L->opts = *opts;
+  L->opts.to = m->format;
+  L->opts.type = L->opts.ftype = -1;
+  if (m->big_endian) L->opts.flags |= TP_CONVERT_BIG_ENDIAN;
+  L->target = tp_model_format_ops(m);
+  L->keep_meta = L->meta_typed = 1;
+  p->format = m->format;
+  L->out_path = tp_strdup(out_path);
+  st = L->out_path ? TP_OK : TP_ENOMEM;
+  if (st == TP_OK) st = add_entries(p);
+  if (st == TP_OK) st = tp_meta_copy_all(&L->meta, meta);
+  for (i = 0; st == TP_OK && i < L->n; i++) L->entries[i].dst_type = L->entries[i].src_type;
+  if (st == TP_OK) st = fill_sizes(p);
+  if (st == TP_OK) st = L->target->layout(L);
+  if (st == TP_OK) st = check_layout(p);
+  if (st == TP_OK) st = check_outputs(p);
+  if (st != TP_OK) {
+    tp_plan_free(p);
+    return st;
+  }
+  *out = p;
+  return TP_OK;
+}
+
 size_t tp_plan_tensor_count(const tp_plan *p) { return p->L.n; }
 tp_format tp_plan_format(const tp_plan *p) { return p->format; }
 size_t tp_plan_file_count(const tp_plan *p) { return p->L.nfiles; }

@@ -18,4 +18,11 @@ struct tp_plan {
   tp_format format; /* the target */
 };
 
+/* A plan that writes m again in its own format (metadata editing): meta is
+ * the final metadata (copied), every tensor keeps its type and bytes, a
+ * big-endian file stays big-endian. opts gives flags and progress. */
+tp_status tp_plan_create_rewrite(tp_plan **out, const tp_model *m,
+                                 const char *out_path, const tp_metastore *meta,
+                                 const tp_convert_options *opts);
+
 #endif /* TP_PLAN_H */

@@ -56,6 +56,41 @@ typedef struct tp_fact_def {
   bool (*applies)(const tp_model *m);
 } tp_fact_def;
 
+/* One metadata edit as a format's editor sees it (tensorport meta --set /
+ * --delete; built by convert/meta_edit.c). */
+typedef enum tp_edit_kind {
+  TP_EDIT_SET = 0,   /* a fully typed value */
+  TP_EDIT_SET_INT,   /* "int:": the type is chosen against the store */
+  TP_EDIT_SET_FLOAT, /* "float:" */
+  TP_EDIT_DELETE
+} tp_edit_kind;
+
+typedef struct tp_meta_edit_op {
+  tp_edit_kind kind;
+  const char *key; /* NUL-terminated */
+  size_t key_len;
+  const char *spec; /* the argument as given, for messages */
+  /* The value of a set edit against ctx, whose entry of the same key (if
+   * any) decides the type of "int:" and "float:" values. */
+  tp_status (*resolve)(const struct tp_meta_edit_op *op,
+                       const tp_metastore *ctx, tp_value *out);
+  const void *impl;
+} tp_meta_edit_op;
+
+/* How a format's metadata is edited in place. */
+typedef struct tp_meta_editor {
+  /* Applies op to ms itself (*done = 1), refuses it with a message, or
+   * leaves it to the generic set or delete (*done = 0); may be NULL. */
+  tp_status (*edit)(tp_metastore *ms, const tp_meta_edit_op *op,
+                    const char *path, int *done);
+  /* Checks the edited store before anything is written; may be NULL. */
+  tp_status (*check)(const tp_metastore *ms, const char *path);
+  /* The stored key an edit of key changes in ms, when it is another one
+   * (an encoded GGUF key in SafeTensors metadata), or NULL; may be NULL. */
+  const char *(*stored_key)(const tp_metastore *ms, const char *key,
+                            char *buf, size_t len);
+} tp_meta_editor;
+
 typedef struct tp_format_ops {
   tp_format_info info; /* name, aliases, extensions, caps, options */
   unsigned version;    /* TP_FORMAT_OPS_VERSION the entry was written for */
@@ -92,6 +127,11 @@ typedef struct tp_format_ops {
   /* inspect */
   const tp_fact_def *facts;
   size_t nfacts;
+
+  /* metadata editing of one file of the format (NULL: not editable); the
+   * rewrite is a same-type plan: open_infile, the layout with
+   * tp_layout.keep_meta set, the executor */
+  const tp_meta_editor *editor;
 } tp_format_ops;
 
 /* ---- the registry (registry.c) -------------------------------------------- */

@@ -65,6 +65,9 @@ typedef struct tp_layout {
   int meta_typed;      /* the source carried a complete typed metadata set
                           (a GGUF, or SafeTensors converted from one): no
                           defaults are added */
+  int keep_meta;       /* a rewrite of the source in its own format (metadata
+                          editing): meta is final, written as it is (GGUF:
+                          split.* kept, no defaults, one file) */
 } tp_layout;
 
 /* Initialises an empty layout (src, target and opts are the caller's). */

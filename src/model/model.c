@@ -84,6 +84,25 @@ static tp_status copy_value(tp_arena *a, tp_value *dst, const tp_value *src) {
   return TP_OK;
 }
 
+tp_status tp_meta_set_in_place(tp_metastore *ms, const char *key, size_t klen,
+                              const tp_value *v) {
+  tp_metastore tmp;
+  size_t i, at = tp_meta_find(ms, key, klen);
+  tp_status st = TP_OK;
+  if (at == SIZE_MAX) return tp_meta_set(ms, key, klen, v, 0);
+  tp_meta_init(&tmp);
+  for (i = 0; i < ms->n && st == TP_OK; i++)
+    st = tp_meta_set(&tmp, ms->items[i].key, ms->items[i].key_len,
+                     i == at ? v : &ms->items[i].val, 0);
+  if (st != TP_OK) {
+    tp_meta_free(&tmp);
+    return st;
+  }
+  tp_meta_free(ms);
+  *ms = tmp;
+  return TP_OK;
+}
+
 tp_status tp_meta_remove(tp_metastore *ms, const char *key, size_t len) {
   size_t i = tp_meta_find(ms, key, len);
   if (i == SIZE_MAX) return tp_error(TP_ENOTFOUND, "no metadata key '%.*s'", (int)TP_MIN(len, 200), key);

@@ -58,6 +58,9 @@ size_t tp_meta_find(const tp_metastore *ms, const char *key, size_t len);
 tp_status tp_meta_set(tp_metastore *ms, const char *key, size_t len,
                       const tp_value *v, int replace);
 tp_status tp_meta_remove(tp_metastore *ms, const char *key, size_t len);
+/* Sets key to *v keeping its position when it exists (else appends). */
+tp_status tp_meta_set_in_place(tp_metastore *ms, const char *key, size_t klen,
+                               const tp_value *v);
 /* Convenience setters (replace semantics). */
 tp_status tp_meta_set_str(tp_metastore *ms, const char *key, const char *s,
                           size_t len);

@@ -125,6 +125,33 @@ static const tp_fact_def k_facts[] = {
     {"data_offset", "data offset", fact_data_offset, NULL},
 };
 
+/* ---- metadata editing ---------------------------------------------------------- */
+
+static tp_status gguf_edit(tp_metastore *ms, const tp_meta_edit_op *op,
+                           const char *path, int *done) {
+  (void)ms;
+  *done = 0;
+  if (!strcmp(op->key, TP_GGUF_KEY_SPLIT_NO) ||
+      !strcmp(op->key, TP_GGUF_KEY_SPLIT_COUNT) ||
+      !strcmp(op->key, TP_GGUF_KEY_SPLIT_TENSORS)) {
+    char q[200];
+    tp_quote_for_message(q, sizeof q, op->key, op->key_len);
+    return tp_error(TP_EINVAL, "%s: key \"%s\": split bookkeeping cannot be edited",
+                    path, q);
+  }
+  return TP_OK;
+}
+
+static tp_status gguf_edit_check(const tp_metastore *ms, const char *path) {
+  uint64_t alignment;
+  tp_status st = tp_gguf_meta_alignment(ms, &alignment);
+  if (st == TP_OK) st = tp_gguf_check_meta(ms, TP_EINVAL);
+  if (st != TP_OK) st = tp_error_prefix("%s: gguf: edited metadata", path);
+  return st;
+}
+
+static const tp_meta_editor k_editor = {gguf_edit, gguf_edit_check, NULL};
+
 static const char *const k_ext[] = {".gguf", NULL};
 static const char *const k_options[] = {
     "preset",      "big-endian", "no-tensor-first-split", "output-tensor-type",
@@ -151,4 +178,5 @@ const tp_format_ops tp_format_gguf = {
     tp_gguf_layout,
     k_facts,
     TP_ARRAY_LEN(k_facts),
+    &k_editor,
 };

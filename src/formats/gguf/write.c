@@ -474,11 +474,12 @@ tp_status tp_gguf_layout(tp_layout *p) {
     cur_bytes = cur_bytes + nb < cur_bytes ? UINT64_MAX : cur_bytes + nb;
   }
 
-  /* model KVs without the source's split bookkeeping */
+  /* model KVs without the source's split bookkeeping (a rewrite of one
+     part of a split set keeps its own) */
   tp_meta_init(&model_meta);
   for (i = 0; i < p->meta.n && st == TP_OK; i++) {
     const tp_meta_item *it = &p->meta.items[i];
-    if (is_split_key(it->key, it->key_len)) continue;
+    if (!p->keep_meta && is_split_key(it->key, it->key_len)) continue;
     st = tp_meta_set(&model_meta, it->key, it->key_len, &it->val, 0);
   }
   if (st == TP_OK && nshards == 1) {

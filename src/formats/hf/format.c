@@ -38,4 +38,5 @@ const tp_format_ops tp_format_hf = {
     tp_hf_layout,
     tp_safetensors_facts,
     2,
+    NULL, /* a folder: edit its files */
 };

@@ -100,4 +100,5 @@ const tp_format_ops tp_format_safetensors = {
     tp_safetensors_layout,
     tp_safetensors_facts,
     TP_ARRAY_LEN(tp_safetensors_facts),
+    &tp_safetensors_editor,
 };

@@ -167,6 +167,8 @@ extern const tp_meta_codec tp_safetensors_meta_codec;
  * dequantized to F32). */
 bool tp_safetensors_stores(tp_type t);
 bool tp_safetensors_fallback(tp_type src, tp_type *dst, const char **note);
+/* metadata editing of a single file (meta_edit.c) */
+extern const tp_meta_editor tp_safetensors_editor;
 /* inspect facts of a single file (header length, data offset) */
 extern const tp_fact_def tp_safetensors_facts[2];
 
