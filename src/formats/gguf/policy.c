@@ -1,5 +1,6 @@
 /*
- * ftype.c - output types for GGUF targets.
+ * policy.c - GGUF's type policy (its format table row's choose_types):
+ * llama-quantize's rules on top of the presets of presets.c.
  *
  * Two paths:
  *  - a file-type preset (opts.ftype >= 0, e.g. Q4_K_M): llama-quantize's
@@ -19,14 +20,16 @@
  *  guess from the tensors written (tp_ftype_guess), so a copy or a
  *  SafeTensors file's restored metadata never keeps a stale one.
  *
- * Rules are data where they are lists (presets, excluded names, 70B
- * architectures, fallbacks); the mixture itself stays code in the shape of
+ * Rules are data where they are lists (presets in presets.c, excluded
+ * names, fallbacks; architecture facts such as the 70B layer counts in
+ * src/arch/quant_facts.c); the mixture itself stays code in the shape of
  * llama.cpp's, because its branch order is the specification.
  */
 #include "policy.h"
 
 #include "../../dtype/dtype.h"
 #include "../../quant/quant.h"
+#include "../../arch/quant_facts.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -36,158 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* ---- presets ------------------------------------------------------------- */
-
-/* Why tensorport refuses a preset that llama-quantize offers. */
-enum {
-  REFUSE_NONE = 0,
-  REFUSE_IMATRIX, /* llama-quantize itself needs --imatrix for it */
-  REFUSE_IQ       /* needs i-quant quantizers tensorport does not have */
-};
-
-typedef struct tp_preset {
-  const char *name; /* llama-quantize's spelling */
-  int ftype;
-  tp_type deftype;  /* llama_ftype_get_default_type */
-  uint8_t alias;    /* an alias: not the canonical name of the value */
-  uint8_t refuse;
-} tp_preset;
-
-/* llama-quantize's QUANT_OPTIONS, in its order: a number resolves to the
- * first entry with that value, and tp_ftype_for_type picks the first entry
- * with a given default type (so Q4_K -> Q4_K_M, as its alias says). */
-static const tp_preset k_presets[] = {
-    {"Q1_0", TP_FTYPE_Q1_0, TP_TYPE_Q1_0, 0, REFUSE_NONE},
-    {"Q2_0", TP_FTYPE_Q2_0, TP_TYPE_Q2_0, 0, REFUSE_NONE},
-    {"Q4_0", TP_FTYPE_Q4_0, TP_TYPE_Q4_0, 0, REFUSE_NONE},
-    {"Q4_1", TP_FTYPE_Q4_1, TP_TYPE_Q4_1, 0, REFUSE_NONE},
-    {"MXFP4_MOE", TP_FTYPE_MXFP4_MOE, TP_TYPE_MXFP4, 0, REFUSE_NONE},
-    {"Q5_0", TP_FTYPE_Q5_0, TP_TYPE_Q5_0, 0, REFUSE_NONE},
-    {"Q5_1", TP_FTYPE_Q5_1, TP_TYPE_Q5_1, 0, REFUSE_NONE},
-    {"IQ2_XXS", TP_FTYPE_IQ2_XXS, TP_TYPE_IQ2_XXS, 0, REFUSE_IMATRIX},
-    {"IQ2_XS", TP_FTYPE_IQ2_XS, TP_TYPE_IQ2_XS, 0, REFUSE_IMATRIX},
-    {"IQ2_S", TP_FTYPE_IQ2_S, TP_TYPE_IQ2_XS, 0, REFUSE_IMATRIX},
-    {"IQ2_M", TP_FTYPE_IQ2_M, TP_TYPE_IQ2_S, 0, REFUSE_IMATRIX},
-    {"IQ1_S", TP_FTYPE_IQ1_S, TP_TYPE_IQ1_S, 0, REFUSE_IMATRIX},
-    {"IQ1_M", TP_FTYPE_IQ1_M, TP_TYPE_IQ1_M, 0, REFUSE_IMATRIX},
-    {"TQ1_0", TP_FTYPE_TQ1_0, TP_TYPE_TQ1_0, 0, REFUSE_NONE},
-    {"TQ2_0", TP_FTYPE_TQ2_0, TP_TYPE_TQ2_0, 0, REFUSE_NONE},
-    {"Q2_K", TP_FTYPE_Q2_K, TP_TYPE_Q2_K, 0, REFUSE_NONE},
-    {"Q2_K_S", TP_FTYPE_Q2_K_S, TP_TYPE_Q2_K, 0, REFUSE_IMATRIX},
-    {"IQ3_XXS", TP_FTYPE_IQ3_XXS, TP_TYPE_IQ3_XXS, 0, REFUSE_IMATRIX},
-    {"IQ3_S", TP_FTYPE_IQ3_S, TP_TYPE_IQ3_S, 0, REFUSE_IQ},
-    {"IQ3_M", TP_FTYPE_IQ3_M, TP_TYPE_IQ3_S, 0, REFUSE_IQ},
-    {"Q3_K", TP_FTYPE_Q3_K_M, TP_TYPE_Q3_K, 1, REFUSE_NONE},
-    {"IQ3_XS", TP_FTYPE_IQ3_XS, TP_TYPE_IQ3_S, 0, REFUSE_IMATRIX},
-    {"Q3_K_S", TP_FTYPE_Q3_K_S, TP_TYPE_Q3_K, 0, REFUSE_NONE},
-    {"Q3_K_M", TP_FTYPE_Q3_K_M, TP_TYPE_Q3_K, 0, REFUSE_NONE},
-    {"Q3_K_L", TP_FTYPE_Q3_K_L, TP_TYPE_Q3_K, 0, REFUSE_NONE},
-    {"IQ4_NL", TP_FTYPE_IQ4_NL, TP_TYPE_IQ4_NL, 0, REFUSE_IQ},
-    {"IQ4_XS", TP_FTYPE_IQ4_XS, TP_TYPE_IQ4_XS, 0, REFUSE_IQ},
-    {"Q4_K", TP_FTYPE_Q4_K_M, TP_TYPE_Q4_K, 1, REFUSE_NONE},
-    {"Q4_K_S", TP_FTYPE_Q4_K_S, TP_TYPE_Q4_K, 0, REFUSE_NONE},
-    {"Q4_K_M", TP_FTYPE_Q4_K_M, TP_TYPE_Q4_K, 0, REFUSE_NONE},
-    {"Q5_K", TP_FTYPE_Q5_K_M, TP_TYPE_Q5_K, 1, REFUSE_NONE},
-    {"Q5_K_S", TP_FTYPE_Q5_K_S, TP_TYPE_Q5_K, 0, REFUSE_NONE},
-    {"Q5_K_M", TP_FTYPE_Q5_K_M, TP_TYPE_Q5_K, 0, REFUSE_NONE},
-    {"Q6_K", TP_FTYPE_Q6_K, TP_TYPE_Q6_K, 0, REFUSE_NONE},
-    {"Q8_0", TP_FTYPE_Q8_0, TP_TYPE_Q8_0, 0, REFUSE_NONE},
-    {"F16", TP_FTYPE_F16, TP_TYPE_F16, 0, REFUSE_NONE},
-    {"BF16", TP_FTYPE_BF16, TP_TYPE_BF16, 0, REFUSE_NONE},
-    {"F32", TP_FTYPE_ALL_F32, TP_TYPE_F32, 0, REFUSE_NONE},
-};
-
-/* Names of llama_ftype values that are not presets (for inspect output). */
-static const struct {
-  int ftype;
-  const char *name;
-} k_other_ftype_names[] = {
-    {4, "Q4_1_SOME_F16"}, {5, "Q4_2"},     {6, "Q4_3"},
-    {33, "Q4_0_4_4"},     {34, "Q4_0_4_8"}, {35, "Q4_0_8_8"},
-    {TP_FTYPE_NVFP4, "NVFP4"}, {TP_FTYPE_GUESSED, "GUESSED"},
-};
-
-static const tp_preset *preset_of(int ftype) {
-  size_t i;
-  for (i = 0; i < TP_ARRAY_LEN(k_presets); i++)
-    if (k_presets[i].ftype == ftype) return &k_presets[i];
-  return NULL;
-}
-
-static const tp_preset *canonical_preset_of(int ftype) {
-  size_t i;
-  for (i = 0; i < TP_ARRAY_LEN(k_presets); i++)
-    if (k_presets[i].ftype == ftype && !k_presets[i].alias)
-      return &k_presets[i];
-  return NULL;
-}
-
-/* TP_OK when tensorport can produce the preset, else the reason. */
-static tp_status preset_supported(const tp_preset *pr) {
-  switch (pr->refuse) {
-  case REFUSE_IMATRIX:
-    return tp_error(TP_EUNSUPPORTED,
-                    "file type %s needs an importance matrix (llama-quantize "
-                    "--imatrix), which tensorport does not support; use a "
-                    "K-quant preset such as Q4_K_M or Q3_K_S instead",
-                    pr->name);
-  case REFUSE_IQ:
-    return tp_error(TP_EUNSUPPORTED,
-                    "file type %s needs %s quantization, which tensorport "
-                    "cannot do (it reads i-quant types but has no i-quant "
-                    "quantizers); use a K-quant preset such as Q4_K_M instead",
-                    pr->name, tp_type_name(pr->deftype));
-  default:
-    break;
-  }
-  if (tp_type_is_quantized(pr->deftype) && !tp_quant_can_quantize(pr->deftype))
-    return tp_error(TP_EUNSUPPORTED,
-                    "file type %s: this build cannot quantize to %s",
-                    pr->name, tp_type_name(pr->deftype));
-  return TP_OK;
-}
-
-tp_status tp_ftype_from_name(const char *name, int *ftype) {
-  size_t i;
-  const tp_preset *pr = NULL;
-  if (!name || !ftype)
-    return tp_error(TP_EINVAL, "tp_ftype_from_name: NULL argument");
-  for (i = 0; i < TP_ARRAY_LEN(k_presets) && !pr; i++)
-    if (!strcasecmp(k_presets[i].name, name)) pr = &k_presets[i];
-  if (!pr && *name) {
-    /* llama-quantize also takes the number of a listed preset */
-    const char *s = name;
-    long v = 0;
-    while (*s >= '0' && *s <= '9' && v < 100000) v = v * 10 + (*s++ - '0');
-    if (!*s) pr = preset_of((int)v);
-  }
-  if (!pr)
-    return tp_error(TP_ENOTFOUND, "unknown file type '%s'", name);
-  *ftype = pr->ftype;
-  return preset_supported(pr);
-}
-
-const char *tp_ftype_name(int ftype) {
-  const tp_preset *pr = canonical_preset_of(ftype);
-  size_t i;
-  if (pr) return pr->name;
-  for (i = 0; i < TP_ARRAY_LEN(k_other_ftype_names); i++)
-    if (k_other_ftype_names[i].ftype == ftype) return k_other_ftype_names[i].name;
-  return "?";
-}
-
-tp_type tp_ftype_default_type(int ftype) {
-  const tp_preset *pr = preset_of(ftype);
-  return pr ? pr->deftype : TP_TYPE_COUNT;
-}
-
-int tp_ftype_for_type(tp_type t) {
-  size_t i;
-  for (i = 0; i < TP_ARRAY_LEN(k_presets); i++)
-    if (k_presets[i].deftype == t) return k_presets[i].ftype;
-  return -1;
-}
 
 /* ---- tensor order ---------------------------------------------------------- */
 
@@ -263,27 +114,6 @@ static const char *const k_never_quantized[] = {
 static const char *const k_never_quantized_exact[] = {
     "position_embd.weight", "token_types.weight",
 };
-/* Extra exclusions of the glm5-next architecture. */
-static const char *const k_never_quantized_glm5[] = {
-    "hc_", "indexer.attn_q_b", "indexer.attn_k", "indexer.proj",
-    "indexer_compressor_gate", "indexer_compressor_ape", "ssm_f_a.weight",
-    "ssm_f_b.weight", "ssm_g_a.weight", "ssm_g_b.weight", "ssm_beta.weight",
-    "attn_kv_a_mqa.weight", "attn_k_b.weight", "attn_v_b.weight",
-};
-
-enum { ARCH_OTHER = 0, ARCH_FALCON, ARCH_GLM5_NEXT, ARCH_BAILINGMOE3 };
-
-/* Architectures whose loader calls a model "70B" (llama.cpp src/models/):
- * llama additionally needs GQA (n_head != n_head_kv) and n_expert != 8. */
-static const struct {
-  const char *arch;
-  uint32_t n_layer;
-  uint8_t llama_rule;
-} k_70b[] = {
-    {"llama", 80, 1}, {"qwen2", 80, 0}, {"deci", 80, 0},
-    {"olmo", 80, 0},  {"jais2", 68, 0},
-};
-
 typedef enum tcat {
   CAT_TOKEN_EMBD,
   CAT_ATTN_Q,
@@ -335,7 +165,7 @@ typedef struct qstate {
   regex_t *re;        /* compiled opts.type_rules */
   const tp_tensor_type_rule *rules;
   size_t nre;
-  int arch;
+  const tp_arch_quant_facts *arch; /* llama-quantize's rules for it */
   int is_70b;
   uint32_t n_expert;
   uint32_t n_gqa;
@@ -396,10 +226,9 @@ static const char *why_not_quantized(const qstate *qs, const tp_out_tensor *e,
   for (i = 0; i < TP_ARRAY_LEN(k_never_quantized_exact); i++)
     if (!strcmp(name, k_never_quantized_exact[i]))
       return "never quantized (by name)";
-  if (qs->arch == ARCH_GLM5_NEXT)
-    for (i = 0; i < TP_ARRAY_LEN(k_never_quantized_glm5); i++)
-      if (strstr(name, k_never_quantized_glm5[i]))
-        return "never quantized (by name)";
+  for (i = 0; qs->arch->never_quantized && qs->arch->never_quantized[i]; i++)
+    if (strstr(name, qs->arch->never_quantized[i]))
+      return "never quantized (by name)";
   return NULL;
 }
 
@@ -455,21 +284,22 @@ static tp_status mixture(qstate *qs, const tp_out_tensor *e, tcat c,
                          tp_type *io, char *why, size_t wn) {
   const char *name = e->name;
   const int ft = qs->ftype;
-  const int falcon = qs->arch == ARCH_FALCON;
+  const int falcon = (qs->arch->flags & TP_QARCH_FALCON_RULES) != 0;
+  size_t f;
   tp_type nt = *io;
   tp_status st;
 
   why_set(why, wn, "%s default", qs->fname);
 
-  /* glm5-next: these projections are never quantized below Q8_0 */
-  if (qs->arch == ARCH_GLM5_NEXT &&
-      (strstr(name, "attn_q_a") || strstr(name, "attn_q_b") ||
-       strstr(name, "nextn.eh_proj"))) {
+  /* projections some architectures never quantize below Q8_0 */
+  for (f = 0; qs->arch->q8_0_floor && qs->arch->q8_0_floor[f]; f++) {
+    if (!strstr(name, qs->arch->q8_0_floor[f])) continue;
     if (nt != TP_TYPE_F32 && nt != TP_TYPE_BF16 && nt != TP_TYPE_F16) {
-      why_set(why, wn, "glm5-next projection kept at Q8_0");
+      why_set(why, wn, "%s projection kept at Q8_0", qs->arch->arch);
       *io = TP_TYPE_Q8_0;
       return TP_OK;
     }
+    break;
   }
 
   if (c == CAT_OUTPUT || (qs->has_tied_embeddings && c == CAT_TOKEN_EMBD)) {
@@ -502,7 +332,7 @@ static tp_status mixture(qstate *qs, const tp_out_tensor *e, tcat c,
     /* expert stacks -> MXFP4, everything else Q8_0; bailingmoe3 has 3-D
      * MLA projections, so only its FFN roles count as experts */
     int expert = c == CAT_FFN_UP || c == CAT_FFN_GATE || c == CAT_FFN_DOWN;
-    if (ne2_of(e) > 1 && (qs->arch != ARCH_BAILINGMOE3 || expert)) {
+    if (ne2_of(e) > 1 && (!(qs->arch->flags & TP_QARCH_EXPERTS_FFN_ONLY) || expert)) {
       nt = TP_TYPE_MXFP4;
       why_set(why, wn, "expert tensor in MXFP4_MOE");
     } else {
@@ -927,10 +757,7 @@ static void read_model_facts(const tp_layout *p, qstate *qs) {
     memcpy(arch, ms->items[i].val.v.s.data, ms->items[i].val.v.s.len);
     arch[ms->items[i].val.v.s.len] = 0;
   }
-  qs->arch = !strcmp(arch, "falcon")        ? ARCH_FALCON
-             : !strcmp(arch, "glm5-next")   ? ARCH_GLM5_NEXT
-             : !strcmp(arch, "bailingmoe3") ? ARCH_BAILINGMOE3
-                                            : ARCH_OTHER;
+  qs->arch = tp_arch_quant_facts_of(arch);
   have_layers = *arch && meta_arch_uint(ms, arch, "block_count", &n_layer_all);
   if (!have_layers) {
     /* llama-quantize cannot load such a model; count the blocks instead */
@@ -949,14 +776,10 @@ static void read_model_facts(const tp_layout *p, qstate *qs) {
     meta_arch_uint(ms, arch, "attention.head_count_kv", &n_head_kv);
     meta_arch_uint(ms, arch, "nextn_predict_layers", &nextn);
     qs->n_gqa = n_head_kv ? clamp_u32(clamp_u32(n_head) / clamp_u32(n_head_kv)) : 0;
-    for (i = 0; i < TP_ARRAY_LEN(k_70b); i++) {
-      if (strcmp(arch, k_70b[i].arch) || n_layer_all < nextn ||
-          n_layer_all - nextn != k_70b[i].n_layer)
-        continue;
-      if (k_70b[i].llama_rule && (qs->n_expert == 8 || n_head == n_head_kv))
-        continue;
+    if (qs->arch->n_layer_70b && n_layer_all >= nextn &&
+        n_layer_all - nextn == qs->arch->n_layer_70b &&
+        !(qs->arch->llama_70b_rule && (qs->n_expert == 8 || n_head == n_head_kv)))
       qs->is_70b = 1;
-    }
   }
 }
 
@@ -1191,6 +1014,7 @@ static void init_state(const tp_layout *p, qstate *qs) {
                 ? p->opts.token_embedding_type
                 : -1;
   qs->has_tied_embeddings = 1;
+  qs->arch = tp_arch_quant_facts_of(NULL);
 }
 
 /* Counters init_quantize_state_counters fills from every tensor name. */
@@ -1232,23 +1056,23 @@ static tp_status drop_unit_extents(tp_layout *p) {
 }
 
 static tp_status choose_preset(tp_layout *p) {
-  const tp_preset *pr = preset_of(p->opts.ftype);
   int ftype = p->opts.ftype;
+  tp_type deftype = tp_ftype_default_type(ftype);
   qstate qs;
   tp_status st;
   size_t i;
   int saved_type = p->opts.type;
 
-  if (!pr) {
+  if (deftype == TP_TYPE_COUNT) {
     if (ftype == TP_FTYPE_NVFP4)
       return tp_error(TP_EUNSUPPORTED,
                       "file type 39 (NVFP4) is not a llama-quantize preset; "
                       "use the element type NVFP4 instead");
     return tp_error(TP_EINVAL, "invalid GGUF file type %d", ftype);
   }
-  st = preset_supported(pr);
+  st = tp_ftype_supported(ftype);
   if (st != TP_OK) return st;
-  if (saved_type >= 0 && saved_type != (int)pr->deftype)
+  if (saved_type >= 0 && saved_type != (int)deftype)
     return tp_error(TP_EINVAL,
                     "both an element type (%s) and a file type (%s) were "
                     "given; a file type chooses the types itself",
@@ -1265,8 +1089,8 @@ static tp_status choose_preset(tp_layout *p) {
 
   init_state(p, &qs);
   qs.ftype = ftype;
-  qs.deftype = pr->deftype;
-  qs.fname = canonical_preset_of(ftype)->name;
+  qs.deftype = deftype;
+  qs.fname = tp_ftype_name(ftype);
   read_model_facts(p, &qs);
   count_categories(p, &qs);
   st = compile_rules(p, &qs);

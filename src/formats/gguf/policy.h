@@ -1,5 +1,5 @@
 /*
- * ftype.h - choosing output types for GGUF targets: a single --type, or a
+ * policy.h - choosing output types for GGUF targets: a single --type, or a
  * llama-quantize file-type preset (llama_ftype) with its per-tensor mixture
  * rules, shape fallbacks and overrides. The public half (tp_ftype_from_name,
  * tp_ftype_name, the TP_FTYPE_* values) is declared in tensorport.h.
@@ -35,6 +35,10 @@ int tp_ftype_layer_of(const char *name);
  * (weight_name_comparer): by layer number (-1 for names outside blk.N, so
  * they come first), then bytewise by name. */
 void tp_ftype_sort_entries(tp_out_tensor *entries, size_t n);
+
+/* TP_OK when tensorport can produce the preset ftype, else the reason
+ * (an importance matrix or i-quant quantizers needed; an unknown value). */
+tp_status tp_ftype_supported(int ftype);
 
 /* Default tensor type of a llama_ftype value (llama_ftype_get_default_type),
  * or TP_TYPE_COUNT for values llama-quantize cannot produce. */
