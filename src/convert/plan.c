@@ -80,7 +80,8 @@ static tp_status build_metadata(tp_plan *p) {
   const tp_meta_codec *from = tp_model_format_ops(m)->meta;
   const tp_meta_codec *to = L->target->meta;
   tp_metastore neutral;
-  tp_status st;
+  tp_status st = TP_OK;
+  if (!to) return TP_OK; /* the target keeps no metadata */
   if (from == to) {
     size_t i;
     L->meta_typed = 1;
@@ -93,7 +94,7 @@ static tp_status build_metadata(tp_plan *p) {
     return TP_OK;
   }
   tp_meta_init(&neutral);
-  st = from->import(m, L, &neutral);
+  if (from) st = from->import(m, L, &neutral); /* else: no metadata */
   if (st == TP_OK) st = to->export(m, &neutral, &L->meta);
   tp_meta_free(&neutral);
   return st;

@@ -117,7 +117,7 @@ typedef struct tp_format_ops {
    * cannot hold the source type: the narrowest type holding every value;
    * false when there is none */
   bool (*lossless_fallback)(tp_type src, tp_type *dst, const char **note);
-  const tp_meta_codec *meta;
+  const tp_meta_codec *meta; /* NULL: the format holds no metadata */
   /* sets every entry's dst_type and note (and may adjust metadata); NULL:
    * tp_choose_default_types */
   tp_status (*choose_types)(tp_layout *L);
