@@ -1,8 +1,8 @@
 /*
- * gguf.h - GGUF internals shared by the reader (gguf_read.c), the writer
- * (gguf_write.c), metadata editing (convert/meta_edit.c) and the conversion
- * pipeline: format constants, split-file naming, header rendering, byte-order
- * rules, metadata checks and the GGUF <-> SafeTensors metadata encoding.
+ * gguf.h - GGUF internals shared by the reader (read.c), the writer
+ * (write.c), the rules both use (common.c), the type policy (policy.c) and
+ * the table row (format.c): format constants, split-file naming, header
+ * rendering, metadata checks, entry points.
  *
  * The on-disk rules are documented in docs/formats/gguf.md.
  */

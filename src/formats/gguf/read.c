@@ -1,5 +1,5 @@
 /*
- * gguf_read.c - GGUF reader: versions 1-3, little- and big-endian files,
+ * read.c - GGUF reader: versions 1-3, little- and big-endian files,
  * split sets (<prefix>-NNNNN-of-MMMMM.gguf) opened as one model.
  *
  * The header is read through a small window over the input file, never

@@ -1,5 +1,5 @@
 /*
- * gguf_write.c - GGUF writer: header rendering and the layout of a plan
+ * write.c - GGUF writer: header rendering and the layout of an output
  * into one file or a split set, plus the byte-order and naming rules the
  * reader shares.
  *

@@ -1,6 +1,6 @@
 /*
- * gguf_meta.c - GGUF metadata <-> SafeTensors __metadata__ translation and
- * the general.* defaults of GGUF outputs.
+ * gguf_meta.c - GGUF metadata <-> SafeTensors __metadata__ translation: the
+ * SafeTensors side of the neutral (GGUF-typed) metadata store.
  *
  * SafeTensors metadata is a flat string -> string map; GGUF KVs are typed
  * (13 value types, arrays). Each KV becomes one entry "gguf:<key>" whose

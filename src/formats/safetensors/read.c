@@ -1,5 +1,5 @@
 /*
- * safetensors_read.c - SafeTensors probe and strict reader.
+ * read.c - SafeTensors probe and strict reader.
  *
  * Implements every load-time rule of the reference crate (safetensors.md §4)
  * in the same order, so a file is accepted exactly when the reference

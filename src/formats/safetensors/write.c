@@ -1,5 +1,5 @@
 /*
- * safetensors_write.c - SafeTensors layout: shard split, tensor order,
+ * write.c - SafeTensors layout: shard split, tensor order,
  * offsets and header bytes identical to the reference writer.
  *
  * The reference (safetensors.md §5) sorts tensors by dtype rank descending
