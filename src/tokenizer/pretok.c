@@ -102,6 +102,66 @@ static const pre_entry k_pre_table[] = {
     {"BertPreTokenizer", -1, "bert-bge", "BERT WordPiece (bert-base, bge)"},
 };
 
+/* ---- the way back: name -> definition --------------------------------------------- */
+
+static const char *const k_llama3_re[] = {LLAMA3_RE};
+static const char *const k_qwen2_re[] = {QWEN2_RE};
+static const char *const k_dsv3_re[] = {DSV3_RE1, DSV3_RE2, DSV3_RE3};
+
+typedef struct pre_family {
+  const char *const *names; /* the names llama.cpp gives these regexes */
+  size_t nnames;
+  int family;
+  const char *const *re;
+  size_t nre;
+} pre_family;
+
+/* grouped as llama_vocab's switch on pre_type groups its regexes */
+static const char *const k_fam_llama3[] = {
+    "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral",
+    "midm-2.0", "lfm2", "jina-v5-nano", "dbrx", "smaug-bpe", "chatglm-bpe",
+    "glm4", "glm5"};
+static const char *const k_fam_qwen2[] = {"qwen2", "deepseek-r1-qwen", "kormo",
+                                          "f2llmv2", "megrez", "stablelm2",
+                                          "hunyuan", "solar-open"};
+static const char *const k_fam_smollm[] = {
+    "smollm", "starcoder", "refact", "command-r", "codeshell", "exaone",
+    "minerva-7b", "mellum2"};
+static const char *const k_fam_gpt2[] = {
+    "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es",
+    "jina-v2-de", "a.x-4.0", "mellum", "modern-bert", "mpt", "olmo", "jais",
+    "trillion", "granite-docling", "exaone4", "jina-v1-en", "jina-v2-code",
+    "roberta-bpe"};
+static const char *const k_fam_dsv3[] = {"deepseek-v3", "hunyuan-dense",
+                                         "joyai-llm", "hy_v4"};
+
+static const pre_family k_families[] = {
+    {k_fam_llama3, TP_ARRAY_LEN(k_fam_llama3), TK_PRE_SPLITS, k_llama3_re, 1},
+    {k_fam_qwen2, TP_ARRAY_LEN(k_fam_qwen2), TK_PRE_SPLITS, k_qwen2_re, 1},
+    {k_fam_smollm, TP_ARRAY_LEN(k_fam_smollm), TK_PRE_DIGITS_GPT2, NULL, 0},
+    {k_fam_gpt2, TP_ARRAY_LEN(k_fam_gpt2), TK_PRE_GPT2, NULL, 0},
+    {k_fam_dsv3, TP_ARRAY_LEN(k_fam_dsv3), TK_PRE_SPLITS, k_dsv3_re, 3},
+};
+
+int tk_pre_family(const char *name, size_t len, const char *const **re,
+                  size_t *n) {
+  size_t f, i;
+  for (f = 0; f < TP_ARRAY_LEN(k_families); f++)
+    for (i = 0; i < k_families[f].nnames; i++) {
+      const char *x = k_families[f].names[i];
+      if (strlen(x) == len && !memcmp(x, name, len)) {
+        *re = k_families[f].re;
+        *n = k_families[f].nre;
+        return k_families[f].family;
+      }
+    }
+  *re = NULL;
+  *n = 0;
+  return -1;
+}
+
+/* ---- signatures of tokenizer.json definitions ----------------------------------- */
+
 static void put_bool(tp_textbuf *b, const char *name, const json_t *v,
                      bool dflt, bool has_dflt) {
   tp_textbuf_printf(b, "%s=", name);

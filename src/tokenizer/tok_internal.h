@@ -194,4 +194,16 @@ tp_status tk_vocab_wordpiece(tk_ctx *c);
  * the table's name for tokenizer.json's pre_tokenizer. */
 tp_status tk_pre_name(tk_ctx *c, bool bpe, const char **out);
 
+/* The way back: the pre-tokenizer family of a tokenizer.ggml.pre name (the
+ * names llama.cpp gives the same regexes share one), with the Split regexes
+ * of the family (*re, *n; none for the ByteLevel-regex families). -1 when
+ * no Hugging Face definition is known for the name. */
+enum {
+  TK_PRE_GPT2 = 0,    /* ByteLevel with GPT-2's own regex */
+  TK_PRE_DIGITS_GPT2, /* Digits(individual) + ByteLevel regex (SmolLM) */
+  TK_PRE_SPLITS       /* Split regexes + ByteLevel without regex */
+};
+int tk_pre_family(const char *name, size_t len, const char *const **re,
+                  size_t *n);
+
 #endif /* TP_TOK_INTERNAL_H */
