@@ -36,6 +36,9 @@ typedef struct rv {
   bool add_bos, add_eos, add_sep, add_space_prefix;
   int lower, strip; /* -1 absent */
   bool spm, bpe, wpm, gemma, phi3;
+  /* per token: llama.cpp strips whitespace left / right of it when it is
+   * matched in the text (attributes set by model name, see strip_attrs) */
+  uint8_t *lstrip, *rstrip;
 } rv;
 
 /* ---- reading the metadata --------------------------------------------------------- */
@@ -235,6 +238,69 @@ static int32_t ttype(const rv *r, size_t i) {
   return r->type ? r->type[i] : TK_NORMAL;
 }
 
+static bool matched_whole(const rv *r, size_t i) {
+  int32_t t = ttype(r, i);
+  return t == TK_CONTROL || t == TK_USER_DEFINED || t == TK_UNKNOWN;
+}
+
+static bool contains(tp_string hay, const char *needle) {
+  size_t n = strlen(needle), i;
+  for (i = 0; n <= hay.len && i + n <= hay.len; i++)
+    if (!memcmp(hay.data + i, needle, n)) return true;
+  return false;
+}
+
+static size_t find_token(const rv *r, const char *text) {
+  size_t i, n = strlen(text);
+  for (i = 0; i < r->n; i++)
+    if (r->tok[i].len == n && !memcmp(r->tok[i].data, text, n)) return i;
+  return SIZE_MAX;
+}
+
+/* llama_vocab's "set attributes by model/tokenizer/architecture name": the
+ * jina-v2 pre-tokenizers (and nomic-bert-moe, jina-bert-v3) strip spaces
+ * left of <mask>; a general.name with "phi-3" or "phi3" strips spaces right
+ * of every control, user-defined and unknown token and of </s>, except
+ * <unk>, <s> and <|endoftext|>; "modern-bert" strips left of [MASK]. */
+static tp_status strip_attrs(rv *r) {
+  tp_string name = {"", 0}, arch = {"", 0}, raw;
+  char *lower;
+  size_t i;
+  bool has;
+  tp_status st = get_str(r, "general.name", &raw, &has);
+  if (st != TP_OK) return st;
+  lower = tp_arena_alloc(&r->arena, (has ? raw.len : 0) + 1);
+  r->lstrip = tp_arena_alloc(&r->arena, r->n ? r->n : 1);
+  r->rstrip = tp_arena_alloc(&r->arena, r->n ? r->n : 1);
+  if (!lower || !r->lstrip || !r->rstrip) return TP_ENOMEM;
+  memset(r->lstrip, 0, r->n ? r->n : 1);
+  memset(r->rstrip, 0, r->n ? r->n : 1);
+  for (i = 0; has && i < raw.len; i++)
+    lower[i] = (char)(raw.data[i] >= 'A' && raw.data[i] <= 'Z' ? raw.data[i] + 32 : raw.data[i]);
+  name.data = lower;
+  name.len = has ? raw.len : 0;
+  st = get_str(r, "general.architecture", &arch, &has);
+  if (st != TP_OK) return st;
+  if (!has && r->arch) arch.data = r->arch, arch.len = strlen(r->arch);
+  if (contains(r->pre, "jina-v2-de") || contains(r->pre, "jina-v2-es") ||
+      contains(r->pre, "jina-v2-code") || contains(arch, "nomic-bert-moe") ||
+      contains(arch, "jina-bert-v3")) {
+    if ((i = find_token(r, "<mask>")) != SIZE_MAX) r->lstrip[i] = 1;
+  } else if (contains(name, "phi-3") || contains(name, "phi3")) {
+    static const char *const keep[] = {"<unk>", "<s>", "<|endoftext|>"};
+    for (i = 0; i < r->n; i++)
+      if (matched_whole(r, i)) r->rstrip[i] = 1;
+    if ((i = find_token(r, "</s>")) != SIZE_MAX) r->rstrip[i] = 1;
+    for (i = 0; i < TP_ARRAY_LEN(keep); i++) {
+      size_t j = find_token(r, keep[i]);
+      if (j != SIZE_MAX) r->rstrip[j] = 0;
+    }
+  } else if (contains(name, "modern-bert")) {
+    if ((i = find_token(r, "[MASK]")) != SIZE_MAX) r->lstrip[i] = 1;
+  }
+  return TP_OK;
+}
+
 /* ---- token spellings ---------------------------------------------------------------- */
 
 /* Python's str.isspace for one code point (str.strip's set) */
@@ -265,10 +331,12 @@ static tp_status spell(rv *r, size_t i, tp_string *out) {
   tp_string t = r->tok[i];
   int32_t ty = ttype(r, i);
   *out = t;
-  if (r->spm && r->gemma) {
+  if (r->spm && r->gemma && !matched_whole(r, i)) {
     /* Gemma stores runs of spaces as real spaces; GemmaTokenizer looks
      * them up as U+2581 runs: a whitespace-only token with a space becomes
-     * that many U+2581 */
+     * that many U+2581. The user-defined ones (all of them in Gemma's
+     * files) keep their spaces instead: they are added tokens matched in
+     * the raw text, as llama.cpp matches them. */
     bool all_space, has_space = memchr(t.data, ' ', t.len) != NULL;
     size_t n = cp_count(t, &all_space), k;
     char *p;
@@ -308,9 +376,11 @@ static tp_status spell(rv *r, size_t i, tp_string *out) {
     return TP_OK;
   }
   if (r->wpm) {
-    /* the phantom space back: U+2581 "x" -> "x", "x" -> "##x" */
+    /* the phantom space back: U+2581 "x" -> "x", "x" -> "##x". Tokens
+     * matched whole keep the GGUF text: llama.cpp looks a user-defined
+     * token up with its phantom space in the raw text, so must we */
     char *p;
-    if (ty == TK_CONTROL) return TP_OK;
+    if (ty == TK_CONTROL || ty == TK_USER_DEFINED || ty == TK_UNKNOWN) return TP_OK;
     if (t.len >= 3 && !memcmp(t.data, "\xe2\x96\x81", 3)) {
       out->data = t.data + 3;
       out->len = t.len - 3;
@@ -491,11 +561,6 @@ static void kv_null(tp_jsonw *w, const char *k) {
   tp_jsonw_null(w);
 }
 
-static bool matched_whole(const rv *r, size_t i) {
-  int32_t t = ttype(r, i);
-  return t == TK_CONTROL || t == TK_USER_DEFINED || t == TK_UNKNOWN;
-}
-
 static void put_added(tp_jsonw *w, const rv *r, const tp_string *sp) {
   size_t i;
   tp_jsonw_key(w, "added_tokens", 12);
@@ -508,8 +573,8 @@ static void put_added(tp_jsonw *w, const rv *r, const tp_string *sp) {
     tp_jsonw_key(w, "content", 7);
     jstr(w, sp[i]);
     kv_bool(w, "single_word", false);
-    kv_bool(w, "lstrip", false);
-    kv_bool(w, "rstrip", false);
+    kv_bool(w, "lstrip", r->lstrip[i] != 0);
+    kv_bool(w, "rstrip", r->rstrip[i] != 0);
     kv_bool(w, "normalized", false);
     kv_bool(w, "special", ttype(r, i) != TK_USER_DEFINED);
     tp_jsonw_end_object(w);
@@ -601,8 +666,10 @@ static void put_special_tok(tp_jsonw *w, tp_string tok, unsigned type_id) {
 /* TemplateProcessing: [first] $A [last], and for pairs [first] $A [last]
  * [first2] $B:1 [last]:1 (BERT: [CLS] $A [SEP] $B:1 [SEP]:1) */
 static void put_post(tp_jsonw *w, const rv *r, const tp_string *sp) {
-  int64_t first = r->add_bos ? r->bos : -1;
-  int64_t last = r->wpm ? (r->add_sep ? r->sep : -1) : (r->add_eos ? r->eos : -1);
+  /* llama.cpp's WordPiece tokenizer adds [CLS] and [SEP] whatever the
+   * add_* flags say */
+  int64_t first = r->add_bos || r->wpm ? r->bos : -1;
+  int64_t last = r->wpm ? r->sep : (r->add_eos ? r->eos : -1);
   int64_t used[2];
   size_t nused = 0, k, pass;
   tp_jsonw_key(w, "post_processor", 14);
@@ -781,15 +848,41 @@ static tp_status render_tokenizer_json(rv *r, const tp_string *sp, char **out,
     kv_null(&w, "normalizer");
     st = put_bpe_pre(&w, r);
   } else {
-    bool lower = r->lower != 0; /* llama.cpp's default is true */
+    /* llama.cpp: lowercase unless the key says otherwise, strip accents
+     * as lowercase unless its own key says otherwise; it strips every mark
+     * (\p{M}, after NFD) where BertNormalizer strips only non-spacing ones,
+     * so the stripping is spelled out */
+    bool lower = r->lower != 0;
+    bool strip = r->strip >= 0 ? r->strip != 0 : lower;
     tp_jsonw_key(&w, "normalizer", 10);
+    if (strip) {
+      tp_jsonw_begin_object(&w);
+      kv_str(&w, "type", "Sequence");
+      tp_jsonw_key(&w, "normalizers", 11);
+      tp_jsonw_begin_array(&w);
+    }
     tp_jsonw_begin_object(&w);
     kv_str(&w, "type", "BertNormalizer");
     kv_bool(&w, "clean_text", true);
     kv_bool(&w, "handle_chinese_chars", true);
-    kv_bool(&w, "strip_accents", r->strip >= 0 ? r->strip != 0 : lower);
+    kv_bool(&w, "strip_accents", false);
     kv_bool(&w, "lowercase", lower);
     tp_jsonw_end_object(&w);
+    if (strip) {
+      tp_jsonw_begin_object(&w);
+      kv_str(&w, "type", "NFD");
+      tp_jsonw_end_object(&w);
+      tp_jsonw_begin_object(&w);
+      kv_str(&w, "type", "Replace");
+      tp_jsonw_key(&w, "pattern", 7);
+      tp_jsonw_begin_object(&w);
+      kv_str(&w, "Regex", "\\p{M}");
+      tp_jsonw_end_object(&w);
+      kv_str(&w, "content", "");
+      tp_jsonw_end_object(&w);
+      tp_jsonw_end_array(&w);
+      tp_jsonw_end_object(&w);
+    }
     tp_jsonw_key(&w, "pre_tokenizer", 13);
     tp_jsonw_begin_object(&w);
     kv_str(&w, "type", "BertPreTokenizer");
@@ -1025,6 +1118,7 @@ tp_status tp_tokenizer_from_gguf(const tp_metastore *gguf_meta,
   r.arch = arch;
   tp_arena_init(&r.arena);
   st = load(&r);
+  if (st == TP_OK) st = strip_attrs(&r);
   for (i = 0; st == TP_OK && i < r.n; i++)
     if (!tp_utf8_valid(r.tok[i].data, r.tok[i].len, &bad))
       st = tp_error(TP_EFORMAT, "gguf: tokenizer.ggml.tokens[%zu] is not UTF-8 "
