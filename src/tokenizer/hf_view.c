@@ -17,7 +17,10 @@
  *    cls, mask, then extra_special_tokens or additional_special_tokens)
  *    that are not added tokens yet are added as special tokens the same
  *    way (transformers' __init__ does this);
- *  - tokenizer.vocab is the model vocabulary with the added tokens on top.
+ *  - tokenizer.vocab is the model vocabulary with the added tokens on top;
+ *  - a BPE model's merges must name tokens of the model vocabulary, and so
+ *    must their concatenation (tokenizers refuses to load the file
+ *    otherwise, and the reference with it).
  *
  * The decoder emulation covers ByteLevel, WordPiece, Metaspace, Replace
  * (string patterns), ByteFallback, Fuse, Strip, BPEDecoder and Sequence;
@@ -66,6 +69,80 @@ static tp_status add_ent(builder *b, tp_string content, int64_t id,
   if (st != TP_OK) return st;
   v->n++;
   if (id > v->max_id) v->max_id = id;
+  return TP_OK;
+}
+
+/* One merge "a b" or [a, b] as tokenizers loads it: a, b and a + b (b
+ * without the continuing_subword_prefix) must be model tokens. */
+static tp_status check_merge(builder *b, size_t i, tp_string a, tp_string m,
+                             tp_string prefix) {
+  char q[256];
+  tp_string parts[2];
+  size_t k, len;
+  char *cat;
+  parts[0] = a;
+  parts[1] = m;
+  for (k = 0; k < 2; k++)
+    if (tk_hf_find(b->v, parts[k].data, parts[k].len) == SIZE_MAX) {
+      tp_quote_for_message(q, sizeof q, parts[k].data, parts[k].len);
+      return tk_err(b->c, TP_EFORMAT, b->file,
+                    "model.merges[%zu] names \"%s\", which is not in "
+                    "model.vocab", i, q);
+    }
+  if (prefix.len && m.len >= prefix.len && !memcmp(m.data, prefix.data, prefix.len)) {
+    m.data += prefix.len;
+    m.len -= prefix.len;
+  }
+  len = a.len + m.len;
+  cat = tp_malloc(len ? len : 1);
+  if (!cat) return TP_ENOMEM;
+  memcpy(cat, a.data, a.len);
+  memcpy(cat + a.len, m.data, m.len);
+  k = tk_hf_find(b->v, cat, len);
+  if (k == SIZE_MAX) tp_quote_for_message(q, sizeof q, cat, len);
+  free(cat);
+  if (k == SIZE_MAX)
+    return tk_err(b->c, TP_EFORMAT, b->file,
+                  "model.merges[%zu]: the merged token \"%s\" is not in "
+                  "model.vocab", i, q);
+  return TP_OK;
+}
+
+static tp_status check_merges(builder *b, const json_t *model) {
+  const json_t *merges = tk_get(model, "merges");
+  const json_t *pfx = tk_get(model, "continuing_subword_prefix");
+  tp_string prefix = {"", 0};
+  size_t i;
+  if (tk_is_str(pfx)) prefix = tk_str(pfx);
+  if (merges && !json_is_array(merges))
+    return tk_err(b->c, TP_EFORMAT, b->file, "model.merges is not a list");
+  for (i = 0; i < json_array_size(merges); i++) {
+    const json_t *m = json_array_get(merges, i);
+    tp_string a, c;
+    tp_status st;
+    if (tk_is_str(m)) {
+      /* "a b": split at the first space */
+      tp_string s = tk_str(m);
+      const char *sp = memchr(s.data, ' ', s.len);
+      if (!sp)
+        return tk_err(b->c, TP_EFORMAT, b->file,
+                      "model.merges[%zu] is not two tokens separated by a "
+                      "space", i);
+      a.data = s.data;
+      a.len = (size_t)(sp - s.data);
+      c.data = sp + 1;
+      c.len = s.len - a.len - 1;
+    } else if (json_is_array(m) && json_array_size(m) == 2 &&
+               tk_is_str(json_array_get(m, 0)) && tk_is_str(json_array_get(m, 1))) {
+      a = tk_str(json_array_get(m, 0));
+      c = tk_str(json_array_get(m, 1));
+    } else {
+      return tk_err(b->c, TP_EFORMAT, b->file,
+                    "model.merges[%zu] is neither \"a b\" nor [a, b]", i);
+    }
+    st = check_merge(b, i, a, c, prefix);
+    if (st != TP_OK) return st;
+  }
   return TP_OK;
 }
 
@@ -125,6 +202,7 @@ static tp_status model_vocab(builder *b) {
     }
     v->model_size = v->n;
     v->decoder = tk_get(tj, "decoder");
+    if (v->model_is_bpe) return check_merges(b, model);
     return TP_OK;
   }
   if (c->in->vocab_txt) {
