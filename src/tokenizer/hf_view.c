@@ -301,7 +301,7 @@ static tp_status added_tokens(builder *b) {
 
 /* The content of a special-token entry of tokenizer_config: a string or an
  * AddedToken object; false for anything else. */
-static bool special_content(const json_t *e, tp_string *out) {
+bool tk_special_content(const json_t *e, tp_string *out) {
   if (tk_is_str(e)) {
     *out = tk_str(e);
     return true;
@@ -322,21 +322,37 @@ static tp_status named_specials(builder *b) {
   tp_status st;
   for (i = 0; i < TP_ARRAY_LEN(names); i++) {
     tp_string s;
-    if (special_content(tk_get(tc, names[i]), &s) && s.len) {
+    if (tk_special_content(tk_get(tc, names[i]), &s) && s.len) {
       st = add_token(b, s, true, false);
       if (st != TP_OK) return st;
     }
   }
-  extra = tk_get(tc, "extra_special_tokens");
-  if (!extra) extra = tk_get(tc, "additional_special_tokens");
-  for (i = 0; json_is_array(extra) && i < json_array_size(extra); i++) {
-    tp_string s;
-    if (special_content(json_array_get(extra, i), &s) && s.len) {
-      st = add_token(b, s, true, false);
-      if (st != TP_OK) return st;
+  extra = tk_extra_specials(tc);
+  if (json_is_array(extra)) {
+    for (i = 0; i < json_array_size(extra); i++) {
+      tp_string s;
+      if (tk_special_content(json_array_get(extra, i), &s) && s.len) {
+        st = add_token(b, s, true, false);
+        if (st != TP_OK) return st;
+      }
+    }
+  } else if (json_is_object(extra)) {
+    void *it;
+    for (it = json_object_iter((json_t *)extra); it;
+         it = json_object_iter_next((json_t *)extra, it)) {
+      tp_string s;
+      if (tk_special_content(json_object_iter_value(it), &s) && s.len) {
+        st = add_token(b, s, true, false);
+        if (st != TP_OK) return st;
+      }
     }
   }
   return TP_OK;
+}
+
+const json_t *tk_extra_specials(const json_t *tc) {
+  const json_t *extra = tk_get(tc, "extra_special_tokens");
+  return extra ? extra : tk_get(tc, "additional_special_tokens");
 }
 
 tp_status tk_hf_view_build(tk_ctx *c, tk_hf_view *v) {

@@ -156,6 +156,12 @@ size_t tk_hf_find(const tk_hf_view *v, const char *s, size_t len);
  * normalized (the reference's normalisation step), in the arena. */
 tp_status tk_hf_roundtrip(tk_ctx *c, const tk_hf_view *v, tp_string t,
                           tp_string *out);
+/* tokenizer_config's extra special tokens: extra_special_tokens (a list,
+ * or in transformers 5 an object of named tokens), else
+ * additional_special_tokens; NULL when neither exists. */
+const json_t *tk_extra_specials(const json_t *tokenizer_config);
+/* The text of a special-token entry (a string or an object with content). */
+bool tk_special_content(const json_t *e, tp_string *out);
 /* does_token_look_special */
 bool tk_looks_special(tp_string t);
 

@@ -29,7 +29,8 @@
  *
  * Ownership: inputs are borrowed for the duration of the call; outputs are
  * deep copies owned by the caller's metastore / tp_hf_tokenizer_files.
- * On failure nothing is appended to out.
+ * On failure nothing is appended to out (except when an allocation fails
+ * while the finished KVs are copied into it: TP_ENOMEM may leave some).
  *
  * Thread safety: no global state; concurrent calls on distinct outputs are
  * safe (the JSON inputs are only read).

@@ -335,30 +335,31 @@ static bool byte_token(tp_string t) {
 
 /* The ids of tokenizer.all_special_ids: the named special tokens and the
  * extra ones of tokenizer_config, as ids of the view (absent ones skipped). */
-static tp_status special_ids(tk_ctx *c, const tk_hf_view *hv, uint8_t *is_special) {
+static void mark_special(const tk_hf_view *hv, const json_t *e, uint8_t *is_special) {
+  tp_string s;
+  size_t j;
+  if (!tk_special_content(e, &s)) return;
+  j = tk_hf_find(hv, s.data, s.len);
+  if (j != SIZE_MAX) is_special[hv->ents[j].id] = 1;
+}
+
+static void special_ids(tk_ctx *c, const tk_hf_view *hv, uint8_t *is_special) {
   static const char *const names[] = {"bos_token", "eos_token", "unk_token",
                                       "sep_token", "pad_token", "cls_token",
                                       "mask_token"};
-  const json_t *tc = c->in->tokenizer_config, *extra;
+  const json_t *tc = c->in->tokenizer_config, *extra = tk_extra_specials(tc);
   size_t i;
-  for (i = 0; i < TP_ARRAY_LEN(names) + 64; i++) {
-    const json_t *e;
-    size_t j;
-    if (i < TP_ARRAY_LEN(names)) {
-      e = tk_get(tc, names[i]);
-    } else {
-      extra = tk_get(tc, "extra_special_tokens");
-      if (!extra) extra = tk_get(tc, "additional_special_tokens");
-      if (!json_is_array(extra)) break;
-      if (i - TP_ARRAY_LEN(names) >= json_array_size(extra)) break;
-      e = json_array_get(extra, i - TP_ARRAY_LEN(names));
-    }
-    if (e && json_is_object(e)) e = json_object_get(e, "content");
-    if (!tk_is_str(e)) continue;
-    j = tk_hf_find(hv, json_string_value(e), json_string_length(e));
-    if (j != SIZE_MAX) is_special[hv->ents[j].id] = 1;
+  for (i = 0; i < TP_ARRAY_LEN(names); i++)
+    mark_special(hv, tk_get(tc, names[i]), is_special);
+  if (json_is_array(extra)) {
+    for (i = 0; i < json_array_size(extra); i++)
+      mark_special(hv, json_array_get(extra, i), is_special);
+  } else if (json_is_object(extra)) {
+    void *it;
+    for (it = json_object_iter((json_t *)extra); it;
+         it = json_object_iter_next((json_t *)extra, it))
+      mark_special(hv, json_object_iter_value(it), is_special);
   }
-  return TP_OK;
 }
 
 tp_status tk_vocab_llama_hf(tk_ctx *c) {
@@ -377,8 +378,8 @@ tp_status tk_vocab_llama_hf(tk_ctx *c) {
     st = TP_ENOMEM;
     goto done;
   }
-  st = special_ids(c, &hv, is_special);
-  if (st == TP_OK) st = tk_vocab_init(c, &v, base + nadded, true, -1000.0f);
+  special_ids(c, &hv, is_special);
+  st = tk_vocab_init(c, &v, base + nadded, true, -1000.0f);
   if (st != TP_OK) goto done;
   for (i = 0; i < base; i++) {
     int64_t e = (size_t)i < hv.id_cap ? hv.by_id[i] : -1;

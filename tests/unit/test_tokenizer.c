@@ -797,6 +797,21 @@ static void test_export_llama_hf(void **state) {
   assert_true(sc[3] == -1000.0f);
   expect_u32(&out, "tokenizer.ggml.bos_token_id", 1);
   tp_meta_free(&out);
+  json_decref(tc);
+  /* transformers 5's named extra special tokens (an object): special, and
+   * added when new */
+  tc = js("{\"bos_token\": \"<s>\", \"extra_special_tokens\": {\"image_token\":"
+          " \"<extra>\", \"new_token\": {\"content\": \"<new>\"}}}");
+  in.tokenizer_config = tc;
+  tp_meta_init(&out);
+  assert_ok(tp_tokenizer_to_gguf(&in, &out));
+  t = tokens(&out, &n);
+  ty = types(&out);
+  assert_int_equal(n, 6);
+  assert_int_equal(ty[4], 3);
+  expect_token(t, 5, "<new>");
+  assert_int_equal(ty[5], 3);
+  tp_meta_free(&out);
   json_decref(tj);
   json_decref(tc);
 }
