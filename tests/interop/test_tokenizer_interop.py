@@ -26,7 +26,9 @@ the names llama.cpp gives the same regexes.
 
 Backward: the reference's GGUF -> `tp-testtool gguf-vocab` -> a folder that
 AutoTokenizer loads. On a multilingual text set its ids must equal
-llama.cpp's (tp-llama-load --tokenize, vocab-only load), and equal
+llama.cpp's (tp-llama-load --tokenize: a vocab-only load through libllama,
+built by scripts/setup.sh from tests/interop/llama_load.c; $TP_LLAMA_LOAD
+names another build of it), and equal
 transformers' own GGUF loading (from_pretrained(dir, gguf_file=...)) on
 every text where that loader and llama.cpp agree; where those two disagree
 (the SentencePiece space prefix on text that starts with a space or follows
@@ -456,13 +458,34 @@ def test_features_exercised(built):
     assert len(kv["smollm"]["tokenizer.ggml.merges"][1]) > 10            # from merges.txt
     assert kv["llama3"]["tokenizer.ggml.add_bos_token"][1] is True       # TemplateProcessing
     assert kv["bert"]["tokenizer.ggml.token_type_count"][1] == 2
-    assert kv["bert"]["tokenizer.ggml.tokens"][1][10].startswith("\u2581") or any(
-        t.startswith("\u2581") for t in kv["bert"]["tokenizer.ggml.tokens"][1])
+    assert any(t.startswith("\u2581") for t in kv["bert"]["tokenizer.ggml.tokens"][1])  # phantom
     for c in ("llama-spm", "qwen2"):
         toks = kv[c]["tokenizer.ggml.tokens"][1]
         assert any(t.startswith("[PAD") for t in toks), c                 # padding to vocab_size
     types = kv["qwen2"]["tokenizer.ggml.token_type"][1]
     assert 3 in types and 4 in types and 5 in types                       # CONTROL, USER_DEFINED, UNUSED
+
+
+def test_unknown_pre_tokenizer_and_override(built, tmp_path):
+    """An unknown pre_tokenizer fails with its pattern and the override's
+    name; the override must be a name llama.cpp knows."""
+    folder = tmp_path / "odd"
+    shutil.copytree(built["qwen2"]["folder"], folder)
+    tj = json.load(open(folder / "tokenizer.json", encoding="utf-8"))
+    tj["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = r"\p{L}+|\n"
+    write_json(folder / "tokenizer.json", tj)
+    out = tmp_path / "o.gguf"
+    r = run_testtool("hf-vocab", folder, out, "--arch", "qwen2", check=False)
+    assert r.returncode == 3, r.stderr
+    assert r'unknown pattern Sequence[Split(Regex "\p{L}+|\n", behavior=Isolated' in r.stderr
+    assert "--tokenizer-pre NAME" in r.stderr
+    r = run_testtool("hf-vocab", folder, out, "--arch", "qwen2", "--tokenizer-pre", "qwen35",
+                     check=False)
+    assert r.returncode == 0, r.stderr
+    assert tokenizer_kvs(str(out))["tokenizer.ggml.pre"][1] == "qwen35"
+    r = run_testtool("hf-vocab", folder, out, "--arch", "qwen2", "--tokenizer-pre", "qwen9",
+                     check=False)
+    assert r.returncode == 4 and "qwen9: not a pre-tokenizer name llama.cpp knows" in r.stderr
 
 
 # ---- the way back -------------------------------------------------------------------------
