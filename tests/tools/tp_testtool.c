@@ -9,15 +9,31 @@
  *       Works for block-quantized types too (through f32).
  *   tp-testtool features
  *       Prints tp_build_features().
+ *   tp-testtool hf-vocab DIR OUT.gguf [--arch A] [--kind auto|spm|gpt2|wordpiece]
+ *                        [--tokenizer-pre NAME] [--n-vocab N]
+ *       Reads the tokenizer files of the Hugging Face folder DIR (JSON files
+ *       parsed with jansson, every file size-limited), exports them with
+ *       tp_tokenizer_to_gguf and writes a vocab-only GGUF (metadata only:
+ *       general.architecture and the tokenizer.* KVs). The architecture
+ *       defaults to config.json's model_type in GGUF spelling.
+ *   tp-testtool gguf-vocab IN.gguf OUTDIR
+ *       The way back: writes tokenizer.json, tokenizer_config.json and
+ *       special_tokens_map.json built by tp_tokenizer_from_gguf into OUTDIR
+ *       (which must exist).
  *
  * Type names are anything tp_type_from_name accepts. Errors go to stderr
  * with exit status 2.
  */
 #include "dtype/dtype.h"
+#include "formats/gguf.h"
+#include "tokenizer/tokenizer.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int fail(const char *fmt, const char *arg) {
   fprintf(stderr, "tp-testtool: ");
@@ -29,7 +45,10 @@ static int fail(const char *fmt, const char *arg) {
 static int usage(void) {
   fprintf(stderr,
           "usage: tp-testtool convert SRC_TYPE DST_TYPE [--ref] [--no-simd]\n"
-          "       tp-testtool features\n");
+          "       tp-testtool features\n"
+          "       tp-testtool hf-vocab DIR OUT.gguf [--arch A] [--kind K]\n"
+          "                            [--tokenizer-pre NAME] [--n-vocab N]\n"
+          "       tp-testtool gguf-vocab IN.gguf OUTDIR\n");
   return 2;
 }
 
@@ -117,8 +136,276 @@ static int cmd_convert(int argc, char **argv) {
   return 0;
 }
 
+/* ---- tokenizer files ------------------------------------------------------ */
+
+/* Upper bound on one tokenizer file: Gemma 3's tokenizer.json is ~33 MB. */
+#define TOK_FILE_LIMIT (256u << 20)
+
+/* Reads DIR/NAME: NULL with *len 0 when the file does not exist; exits
+ * through *err (non-zero) on any other problem. */
+static char *slurp(const char *dir, const char *name, size_t *len, int *err) {
+  char path[4096];
+  FILE *f;
+  char *buf;
+  long n;
+  *len = 0;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  f = fopen(path, "rb");
+  if (!f) {
+    if (errno != ENOENT) {
+      fprintf(stderr, "tp-testtool: %s: %s\n", path, strerror(errno));
+      *err = 1;
+    }
+    return NULL;
+  }
+  if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+      fseek(f, 0, SEEK_SET) != 0 || (unsigned long)n > TOK_FILE_LIMIT) {
+    fprintf(stderr, "tp-testtool: %s: unreadable or larger than %u bytes\n",
+            path, TOK_FILE_LIMIT);
+    fclose(f);
+    *err = 1;
+    return NULL;
+  }
+  buf = malloc((size_t)n + 1);
+  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    fprintf(stderr, "tp-testtool: %s: cannot read\n", path);
+    free(buf);
+    fclose(f);
+    *err = 1;
+    return NULL;
+  }
+  buf[n] = 0;
+  fclose(f);
+  *len = (size_t)n;
+  return buf;
+}
+
+static json_t *load_json(const char *dir, const char *name, int *err) {
+  size_t len;
+  char *text = slurp(dir, name, &len, err);
+  json_t *j = NULL;
+  if (!text) return NULL;
+  if (tp_tokenizer_json_parse(text, len, name, &j) != TP_OK) {
+    fprintf(stderr, "tp-testtool: %s: %s\n", dir, tp_last_error());
+    *err = 1;
+  }
+  free(text);
+  return j;
+}
+
+/* The GGUF architecture name for config.json's model_type. */
+static const char *arch_of(const json_t *config) {
+  static const char *const map[][2] = {
+      {"llama", "llama"},   {"mistral", "llama"},   {"mixtral", "llama"},
+      {"qwen2", "qwen2"},   {"qwen3", "qwen3"},     {"qwen2_moe", "qwen2moe"},
+      {"qwen3_moe", "qwen3moe"}, {"gemma", "gemma"}, {"gemma2", "gemma2"},
+      {"gemma3", "gemma3"}, {"gemma3_text", "gemma3"}, {"phi3", "phi3"},
+      {"bert", "bert"}};
+  const char *mt = json_string_value(json_object_get(config, "model_type"));
+  size_t i;
+  if (!mt) return NULL;
+  for (i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (!strcmp(map[i][0], mt)) return map[i][1];
+  return mt;
+}
+
+static int cmp_named(const void *a, const void *b) {
+  return strcmp(((const tp_named_text *)a)->name, ((const tp_named_text *)b)->name);
+}
+
+/* additional_chat_templates/<name>.jinja, sorted by name */
+static tp_named_text *extra_templates(const char *dir, size_t *n, int *err) {
+  char sub[4096];
+  DIR *d;
+  struct dirent *de;
+  tp_named_text *t = NULL;
+  size_t cap = 0;
+  *n = 0;
+  snprintf(sub, sizeof sub, "%s/additional_chat_templates", dir);
+  d = opendir(sub);
+  if (!d) return NULL;
+  while ((de = readdir(d))) {
+    size_t l = strlen(de->d_name), len;
+    char *text;
+    if (l <= 6 || strcmp(de->d_name + l - 6, ".jinja")) continue;
+    text = slurp(sub, de->d_name, &len, err);
+    if (!text) continue;
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 8;
+      t = realloc(t, cap * sizeof *t);
+      if (!t) exit(2);
+    }
+    t[*n].name = strndup(de->d_name, l - 6);
+    t[*n].text = text;
+    t[*n].len = len;
+    (*n)++;
+  }
+  closedir(d);
+  qsort(t, *n, sizeof *t, cmp_named);
+  return t;
+}
+
+static int cmd_hf_vocab(int argc, char **argv) {
+  tp_hf_tokenizer_input in;
+  tp_metastore meta;
+  const char *dir, *out, *arch = NULL;
+  json_t *tj, *tc, *cfg, *stm, *at, *ctj;
+  char *spm, *ct, *vt, *mt;
+  size_t spm_len, ct_len, vt_len, mt_len, next, i;
+  tp_named_text *extra;
+  int err = 0, rc = 0, a;
+  uint8_t *hdr = NULL;
+  size_t hdr_len;
+  uint64_t fsize;
+  tp_status st;
+
+  if (argc < 4) return usage();
+  dir = argv[2];
+  out = argv[3];
+  memset(&in, 0, sizeof in);
+  for (a = 4; a < argc; a++) {
+    if (!strcmp(argv[a], "--arch") && a + 1 < argc) {
+      arch = argv[++a];
+    } else if (!strcmp(argv[a], "--kind") && a + 1 < argc) {
+      const char *k = argv[++a];
+      if (!strcmp(k, "auto")) in.kind = TP_VOCAB_AUTO;
+      else if (!strcmp(k, "spm")) in.kind = TP_VOCAB_SPM;
+      else if (!strcmp(k, "gpt2")) in.kind = TP_VOCAB_GPT2;
+      else if (!strcmp(k, "wordpiece")) in.kind = TP_VOCAB_WORDPIECE;
+      else return fail("unknown kind '%s'", k);
+    } else if (!strcmp(argv[a], "--tokenizer-pre") && a + 1 < argc) {
+      in.pre_override = argv[++a];
+    } else if (!strcmp(argv[a], "--n-vocab") && a + 1 < argc) {
+      in.n_vocab = strtoull(argv[++a], NULL, 10);
+    } else {
+      return fail("unknown option '%s'", argv[a]);
+    }
+  }
+  tj = load_json(dir, "tokenizer.json", &err);
+  tc = load_json(dir, "tokenizer_config.json", &err);
+  cfg = load_json(dir, "config.json", &err);
+  stm = load_json(dir, "special_tokens_map.json", &err);
+  at = load_json(dir, "added_tokens.json", &err);
+  ctj = load_json(dir, "chat_template.json", &err);
+  spm = slurp(dir, "tokenizer.model", &spm_len, &err);
+  ct = slurp(dir, "chat_template.jinja", &ct_len, &err);
+  vt = slurp(dir, "vocab.txt", &vt_len, &err);
+  mt = slurp(dir, "merges.txt", &mt_len, &err);
+  extra = extra_templates(dir, &next, &err);
+  if (err) {
+    rc = 2;
+    goto done;
+  }
+  in.dir = dir;
+  in.tokenizer_json = tj;
+  in.tokenizer_config = tc;
+  in.config = cfg;
+  in.special_tokens_map = stm;
+  in.added_tokens = at;
+  in.chat_template_json = ctj;
+  in.spm_model = (const uint8_t *)spm;
+  in.spm_model_len = spm_len;
+  in.chat_template = ct;
+  in.chat_template_len = ct_len;
+  in.extra_templates = extra;
+  in.n_extra_templates = next;
+  in.vocab_txt = vt;
+  in.vocab_txt_len = vt_len;
+  in.merges_txt = mt;
+  in.merges_txt_len = mt_len;
+  in.arch = arch ? arch : arch_of(cfg);
+  tp_meta_init(&meta);
+  if (in.arch) {
+    st = tp_meta_set_str(&meta, "general.architecture", in.arch, strlen(in.arch));
+  } else {
+    st = TP_OK;
+  }
+  if (st == TP_OK) st = tp_tokenizer_to_gguf(&in, &meta);
+  if (st == TP_OK) st = tp_gguf_check_meta(&meta, TP_EINVAL);
+  if (st == TP_OK)
+    st = tp_gguf_render_header(&meta, NULL, 0, TP_GGUF_DEFAULT_ALIGNMENT, 0,
+                               &hdr, &hdr_len, &fsize);
+  if (st != TP_OK) {
+    fprintf(stderr, "tp-testtool: %s\n", tp_last_error());
+    rc = st == TP_EUNSUPPORTED ? 3 : st == TP_EINVAL ? 4 : 1;
+  } else {
+    FILE *f = fopen(out, "wb");
+    if (!f || fwrite(hdr, 1, hdr_len, f) != hdr_len || fclose(f) != 0) {
+      fprintf(stderr, "tp-testtool: cannot write %s\n", out);
+      rc = 2;
+    }
+  }
+  free(hdr);
+  tp_meta_free(&meta);
+done:
+  json_decref(tj);
+  json_decref(tc);
+  json_decref(cfg);
+  json_decref(stm);
+  json_decref(at);
+  json_decref(ctj);
+  free(spm);
+  free(ct);
+  free(vt);
+  free(mt);
+  for (i = 0; i < next; i++) {
+    free((char *)extra[i].name);
+    free((char *)extra[i].text);
+  }
+  free(extra);
+  return rc;
+}
+
+static int write_text(const char *dir, const char *name, const char *s,
+                      size_t len) {
+  char path[4096];
+  FILE *f;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  f = fopen(path, "wb");
+  if (!f || fwrite(s, 1, len, f) != len || fclose(f) != 0) {
+    fprintf(stderr, "tp-testtool: cannot write %s\n", path);
+    return 2;
+  }
+  return 0;
+}
+
+static int cmd_gguf_vocab(int argc, char **argv) {
+  tp_model *m = NULL;
+  tp_hf_tokenizer_files files;
+  const tp_value *arch;
+  char archbuf[256] = "";
+  tp_status st;
+  int rc = 0;
+  if (argc != 4) return usage();
+  st = tp_model_open(&m, argv[2], NULL);
+  if (st != TP_OK) return fail("%s", tp_last_error());
+  arch = tp_model_meta_find(m, "general.architecture");
+  if (arch && arch->type == TP_VALUE_STRING && arch->v.s.len < sizeof archbuf)
+    memcpy(archbuf, arch->v.s.data, arch->v.s.len);
+  memset(&files, 0, sizeof files);
+  st = tp_tokenizer_from_gguf(&m->meta, archbuf, &files);
+  if (st != TP_OK) {
+    fprintf(stderr, "tp-testtool: %s\n", tp_last_error());
+    tp_model_free(m);
+    return st == TP_EUNSUPPORTED ? 3 : 1;
+  }
+  rc = write_text(argv[3], "tokenizer.json", files.tokenizer_json,
+                  files.tokenizer_json_len);
+  if (!rc)
+    rc = write_text(argv[3], "tokenizer_config.json", files.tokenizer_config,
+                    files.tokenizer_config_len);
+  if (!rc)
+    rc = write_text(argv[3], "special_tokens_map.json", files.special_tokens_map,
+                    files.special_tokens_map_len);
+  tp_hf_tokenizer_files_free(&files);
+  tp_model_free(m);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "convert")) return cmd_convert(argc, argv);
+  if (argc >= 2 && !strcmp(argv[1], "hf-vocab")) return cmd_hf_vocab(argc, argv);
+  if (argc >= 2 && !strcmp(argv[1], "gguf-vocab")) return cmd_gguf_vocab(argc, argv);
   if (argc == 2 && !strcmp(argv[1], "features")) {
     printf("%s\n", tp_build_features());
     return 0;
