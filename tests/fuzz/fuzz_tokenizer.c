@@ -19,7 +19,7 @@
 #define FUZZ_NAME "fuzz_tokenizer"
 #include "fuzz_util.h"
 
-#include "formats/gguf.h"
+#include "formats/gguf/gguf.h"
 #include "tokenizer/spm.h"
 #include "tokenizer/tokenizer.h"
 

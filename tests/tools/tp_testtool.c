@@ -25,7 +25,7 @@
  * with exit status 2.
  */
 #include "dtype/dtype.h"
-#include "formats/gguf.h"
+#include "formats/gguf/gguf.h"
 #include "tokenizer/tokenizer.h"
 
 #include <dirent.h>

@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "codec/protobuf.h"
-#include "formats/gguf.h"
+#include "formats/gguf/gguf.h"
 #include "tokenizer/spm.h"
 #include "tokenizer/tokenizer.h"
 
