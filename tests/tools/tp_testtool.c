@@ -14,6 +14,7 @@
  * with exit status 2.
  */
 #include "dtype/dtype.h"
+#include "quant/quant.h"
 
 #include <stdio.h>
 #include <stdlib.h>
