@@ -364,7 +364,14 @@ typedef struct tp_open_options {
 #define TP_OPEN_OPTIONS_INIT {TP_OPEN_OPTIONS_VERSION, TP_FORMAT_UNKNOWN, 0}
 
 /** Opens and fully validates a model (file or folder). All header claims are
- *  checked against the real file sizes before this returns. *out is set on
+ *  checked against the real file sizes before this returns. A Hugging Face
+ *  folder's JSON documents (config.json, generation_config.json,
+ *  tokenizer.json, tokenizer_config.json, special_tokens_map.json,
+ *  added_tokens.json, preprocessor_config.json), when present, are parsed
+ *  too, as Python's json module reads them, and must be JSON objects:
+ *  TP_EFORMAT naming the file, line and column otherwise, TP_ELIMIT over
+ *  512 MiB for all of them or 64 levels of nesting (see
+ *  docs/formats/safetensors.md, "Model documents"). *out is set on
  *  success and must be released with tp_model_free. opts may be NULL.
  *  Errors: TP_ENOTFOUND, TP_EFORMAT, TP_EUNSUPPORTED, TP_ELIMIT, TP_EIO,
  *  TP_ENOMEM. */
