@@ -45,11 +45,10 @@ static tp_status TP_PRINTF(3, 4)
 static void json_brief(char *buf, size_t len, const json_t *v) {
   if (json_is_integer(v))
     snprintf(buf, len, "%lld", (long long)json_integer_value(v));
-  else if (json_is_real(v)) {
+  else if (json_is_real(v))
     /* keep "4.0" looking like a float so the message explains itself */
-    snprintf(buf, len, "%.17g", json_real_value(v));
-    if (!strpbrk(buf, ".eEn")) strncat(buf, ".0", len - strlen(buf) - 1);
-  } else if (json_is_string(v)) {
+    tp_fmt_real(buf, len, json_real_value(v), TP_FMT_FULL | TP_FMT_POINT);
+  else if (json_is_string(v)) {
     char q[256];
     tp_quote_for_message(q, sizeof q, json_string_value(v),
                          json_string_length(v));
