@@ -170,19 +170,7 @@ int cli_finish_stdout(int rc) {
 /* ---- number and text formatting ------------------------------------------- */
 
 void cli_fmt_double(char *buf, size_t len, double v) {
-  if (isnan(v)) {
-    snprintf(buf, len, "nan");
-    return;
-  }
-  if (isinf(v)) {
-    snprintf(buf, len, v < 0 ? "-inf" : "inf");
-    return;
-  }
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(buf, len, "%.*g", prec, v);
-    if (strtod(buf, NULL) == v)
-      return;
-  }
+  tp_float_format(buf, len, v, 0);
 }
 
 void cli_fmt_stat(char *buf, size_t len, double v) {
@@ -196,15 +184,10 @@ void cli_fmt_stat(char *buf, size_t len, double v) {
 
 void cli_fmt_float32(char *buf, size_t len, double v) {
   float f = (float)v;
-  if (isnan(f) || isinf(f)) {
+  if (isnan(f) || isinf(f))
     cli_fmt_double(buf, len, v);
-    return;
-  }
-  for (int prec = 1; prec <= 9; prec++) {
-    snprintf(buf, len, "%.*g", prec, (double)f);
-    if (strtof(buf, NULL) == f)
-      return;
-  }
+  else
+    tp_float_format(buf, len, v, 1);
 }
 
 /* "1.2G"-style rendering of x with the given unit letters (1000 apart). */
@@ -272,38 +255,11 @@ void cli_fmt_shape(char *buf, size_t len, uint32_t ndim,
     snprintf(buf + pos, len - pos, "]");
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if the byte at s
- * does not start one (overlong forms, surrogates and code points above
- * U+10FFFF are invalid). */
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes at s
+ * do not start one. */
 static size_t utf8_seq(const unsigned char *s, size_t avail) {
-  unsigned c = s[0];
-  size_t n;
   uint32_t cp;
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-    cp = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    cp = c & 0x0F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (avail < n)
-    return 0;
-  for (size_t k = 1; k < n; k++) {
-    if ((s[k] & 0xC0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (s[k] & 0x3F);
-  }
-  if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return n;
+  return tp_utf8_decode(s, avail, &cp);
 }
 
 /* Renders one character of s as Python's repr would (escapes for quotes,
@@ -520,37 +476,16 @@ json_t *cli_json_shape(uint32_t ndim, const uint64_t *shape, int reversed) {
 }
 
 static void jw_string(FILE *f, const char *s, size_t len) {
+  /* In pieces that always fit: this dialect escapes byte by byte (at most
+   * 6 bytes for one), so a string may be cut anywhere; the quotes of each
+   * piece are dropped. */
+  enum { PIECE = 160 };
+  char buf[PIECE * 6 + 3];
   fputc('"', f);
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    switch (c) {
-    case '"':
-      fputs("\\\"", f);
-      break;
-    case '\\':
-      fputs("\\\\", f);
-      break;
-    case '\n':
-      fputs("\\n", f);
-      break;
-    case '\r':
-      fputs("\\r", f);
-      break;
-    case '\t':
-      fputs("\\t", f);
-      break;
-    case '\b':
-      fputs("\\b", f);
-      break;
-    case '\f':
-      fputs("\\f", f);
-      break;
-    default:
-      if (c < 0x20 || c == 0x7F)
-        fprintf(f, "\\u%04x", c);
-      else
-        fputc(c, f);
-    }
+  for (size_t i = 0; i < len; i += PIECE) {
+    size_t k = len - i < PIECE ? len - i : PIECE;
+    size_t n = tp_json_quote(buf, sizeof buf, s + i, k, TP_JSON_PRINTABLE);
+    fwrite(buf + 1, 1, n - 2, f);
   }
   fputc('"', f);
 }

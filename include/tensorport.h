@@ -364,7 +364,14 @@ typedef struct tp_open_options {
 #define TP_OPEN_OPTIONS_INIT {TP_OPEN_OPTIONS_VERSION, TP_FORMAT_UNKNOWN, 0}
 
 /** Opens and fully validates a model (file or folder). All header claims are
- *  checked against the real file sizes before this returns. *out is set on
+ *  checked against the real file sizes before this returns. A Hugging Face
+ *  folder's JSON documents (config.json, generation_config.json,
+ *  tokenizer.json, tokenizer_config.json, special_tokens_map.json,
+ *  added_tokens.json, preprocessor_config.json), when present, are parsed
+ *  too, as Python's json module reads them, and must be JSON objects:
+ *  TP_EFORMAT naming the file, line and column otherwise, TP_ELIMIT over
+ *  512 MiB for all of them or 64 levels of nesting (see
+ *  docs/formats/safetensors.md, "Model documents"). *out is set on
  *  success and must be released with tp_model_free. opts may be NULL.
  *  Errors: TP_ENOTFOUND, TP_EFORMAT, TP_EUNSUPPORTED, TP_ELIMIT, TP_EIO,
  *  TP_ENOMEM. */
@@ -774,6 +781,59 @@ TP_API tp_status tp_meta_edit_file_progress(const char *path, const char *out_pa
  *  stored under. Pointers live as long as m. */
 TP_API const tp_value *tp_meta_edit_current(const tp_model *m, const char *key,
                                             tp_string *stored);
+
+/* ------------------------------------------------------------------------ */
+/* Text helpers                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* The library renders its own text with these; tools that print model
+ * contents (the tensorport command's name quoting and --json output) use
+ * them to say things the same way. Pure functions, thread-safe. */
+
+/** Decodes the UTF-8 sequence at the start of s[0..len) (RFC 3629: no
+ *  overlong forms, no surrogates, nothing above U+10FFFF). Returns its
+ *  length (1 to 4) and sets *cp to the code point, or returns 0 (leaving
+ *  *cp alone) when the bytes do not start a valid sequence, the sequence
+ *  is cut short by len, or len is 0. */
+TP_API size_t tp_utf8_decode(const unsigned char *s, size_t len,
+                             uint32_t *cp);
+
+/** JSON string dialects: which bytes tp_json_quote escapes. Every dialect
+ *  escapes '"' and '\\' (as \" and \\) and the bytes below 0x20 (as
+ *  \u00xx, lower-case hex, or a short escape); the rest is written raw
+ *  unless the dialect says otherwise. Values are frozen. */
+typedef enum tp_json_dialect {
+  /** serde_json (the SafeTensors reference writer): \b \t \n \f \r
+   *  short; '/', 0x7F and non-ASCII raw. */
+  TP_JSON_SERDE = 0,
+  /** Python's json.dumps(ensure_ascii=True) (transformers' index and
+   *  config files): the same short escapes, and every code point outside
+   *  0x20..0x7E as \uxxxx (surrogate pairs above U+FFFF); a byte that is
+   *  not valid UTF-8 as \ufffd. */
+  TP_JSON_ASCII = 1,
+  /** tensorport's GGUF values in SafeTensors metadata (docs/formats/gguf.md
+   *  section 5; the caller passes only valid UTF-8): \t \n \r short,
+   *  other bytes below 0x20 and 0x7F as \u00xx, non-ASCII raw. */
+  TP_JSON_GGUF_META = 2,
+  /** serde_json's rules plus 0x7F as \u007f: no control byte reaches a
+   *  terminal (the tensorport command's --json output). */
+  TP_JSON_PRINTABLE = 3
+} tp_json_dialect;
+
+/** Writes s (len bytes, which may hold NUL bytes) as a quoted JSON string
+ *  in the given dialect (an unknown value is read as TP_JSON_SERDE) into
+ *  out, like snprintf: at most cap - 1 bytes and a NUL (nothing when cap
+ *  is 0; out may then be NULL). Returns the length of the whole quoted
+ *  string, so a result >= cap means it was cut. */
+TP_API size_t tp_json_quote(char *out, size_t cap, const char *s, size_t len,
+                            tp_json_dialect dialect);
+
+/** Writes v as the shortest decimal ("%.<p>g", p from 1 to 17 significant
+ *  digits; with is_f32 non-zero, v rounded to binary32 and p up to 9) that
+ *  reads back (strtod; strtof with is_f32) to the same value; NaN as
+ *  "nan", infinities as "inf" and "-inf". Writes at most len bytes with
+ *  the NUL (32 always suffice); returns the length written. */
+TP_API size_t tp_float_format(char *buf, size_t len, double v, int is_f32);
 
 /* ------------------------------------------------------------------------ */
 /* Cancellation and clean-up support for applications                       */

@@ -197,10 +197,7 @@ void tp_quote_for_message(char *out, size_t out_len, const char *s, size_t len);
 
 /* ---- UTF-8 (utf8.c) ------------------------------------------------------ */
 
-/* Decodes one code point at s[0..len) (len >= 1); returns its byte length,
- * or 0 when the sequence is invalid (overlong, surrogate, > U+10FFFF,
- * truncated). */
-size_t tp_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
+/* tp_utf8_decode (one code point) is public: tensorport.h. */
 /* Returns true when s is valid UTF-8 (RFC 3629: no overlong forms, no
  * surrogates, nothing above U+10FFFF). On false, *bad_off (if non-NULL) gets
  * the offset of the first offending byte. */

@@ -277,6 +277,25 @@ tp_status tp_infile_check_unchanged(tp_infile *f) {
   return TP_OK;
 }
 
+tp_status tp_infile_read_all(tp_infile *f, char **text, size_t *len) {
+  char *buf;
+  tp_status st;
+  *text = NULL;
+  *len = 0;
+  if (f->size >= SIZE_MAX) return tp_error_nomem(SIZE_MAX);
+  buf = tp_malloc((size_t)f->size + 1);
+  if (!buf) return TP_ENOMEM;
+  st = tp_infile_read(f, 0, buf, (size_t)f->size);
+  if (st != TP_OK) {
+    free(buf);
+    return st;
+  }
+  buf[f->size] = 0;
+  *text = buf;
+  *len = (size_t)f->size;
+  return TP_OK;
+}
+
 bool tp_path_exists(const char *path) {
   struct stat st;
   return lstat(path, &st) == 0;

@@ -35,6 +35,10 @@ uint64_t tp_infile_size(const tp_infile *f);
 const char *tp_infile_path(const tp_infile *f);
 /* Reads exactly len bytes at off. Thread-safe. */
 tp_status tp_infile_read(tp_infile *f, uint64_t off, void *buf, size_t len);
+/* Reads the whole file (its size as seen at open) into a new buffer with
+ * a NUL after the last byte (*text, free with free(); *len the size).
+ * Callers check the size against their own limit first. */
+tp_status tp_infile_read_all(tp_infile *f, char **text, size_t *len);
 /* TP_ECHANGED when size, mtime or inode differ from what open saw. */
 tp_status tp_infile_check_unchanged(tp_infile *f);
 /* Device and inode, to detect output == input. */
@@ -139,6 +143,9 @@ void tp_temp_sweep(const char *dir, const char *base);
 int tp_temp_lock(int fd);
 /* Fills six characters with random letters and digits. */
 void tp_temp_fill_suffix(char *six);
+/* True when path is a folder holding nothing but "." and ".." (false when
+ * it cannot be listed). */
+bool tp_dir_is_empty(const char *path);
 /* Removes path and, for a folder, everything in it, never following a
  * symbolic link; counts the bytes and files of the regular files removed.
  * 0, or -1 with errno (what could be removed is gone). */

@@ -21,7 +21,6 @@
 #define _GNU_SOURCE
 #include "io.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -85,17 +84,6 @@ static bool name_taken(int e) {
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-static bool dir_is_empty(const char *path) {
-  DIR *d = opendir(path);
-  struct dirent *de;
-  bool empty = true;
-  if (!d) return false;
-  while (empty && (de = readdir(d)))
-    if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) empty = false;
-  closedir(d);
-  return empty;
-}
-
 static tp_status sync_path(const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW);
   if (fd >= 0) {
@@ -145,7 +133,7 @@ tp_status tp_outdir_check_target(const char *path, unsigned flags) {
   }
   if (flags & TP_OUT_FORCE) return TP_OK;
   if (S_ISDIR(sb.st_mode)) {
-    if (dir_is_empty(path)) return TP_OK;
+    if (tp_dir_is_empty(path)) return TP_OK;
     return tp_error(TP_EEXISTS,
                     "%s: output folder exists and is not empty (use --force "
                     "to replace it)",

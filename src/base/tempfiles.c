@@ -128,7 +128,7 @@ static int probe(const char *path, int *held, struct stat *sb) {
   return 0;
 }
 
-static bool dir_is_empty(const char *path) {
+bool tp_dir_is_empty(const char *path) {
   DIR *d = opendir(path);
   struct dirent *de;
   bool empty = true;
@@ -145,7 +145,7 @@ static bool dir_is_empty(const char *path) {
 static bool may_be_unlocked_newborn(const char *path, const struct stat *sb) {
   time_t now = time(NULL);
   if (now - sb->st_ctime > 2) return false;
-  return S_ISDIR(sb->st_mode) ? dir_is_empty(path) : sb->st_size == 0;
+  return S_ISDIR(sb->st_mode) ? tp_dir_is_empty(path) : sb->st_size == 0;
 }
 
 /* probe() that counts a fresh, empty, unlocked temporary as live unless it

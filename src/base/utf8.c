@@ -1,13 +1,14 @@
 /*
  * utf8.c - the one UTF-8 decoder (RFC 3629) that the JSON writer, the
- * readers' name checks and the message quoting share.
+ * readers' name checks, the message quoting and (through tensorport.h) the
+ * command line's name printing share.
  */
 #include "base.h"
 
-/* Decodes one code point at s[0..len); returns its byte length, or 0 when the
- * sequence is invalid (overlong, surrogate, > U+10FFFF, truncated). */
 size_t tp_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp) {
-  unsigned char c = s[0];
+  unsigned char c;
+  if (!len) return 0;
+  c = s[0];
   if (c < 0x80) {
     *cp = c;
     return 1;

@@ -1,6 +1,7 @@
 /*
- * json_out.c - text buffer, JSON string escaping (serde_json and Python
- * ensure_ascii dialects), a streaming JSON writer and a UTF-8 checker.
+ * json_out.c - JSON string escaping (the one escaper, in every dialect the
+ * library and the command line write), real numbers that read back exactly
+ * (the one float printer), and a streaming JSON writer.
  *
  * Writers that must be byte-identical to other tools (the SafeTensors header,
  * transformers' index files) render through here, so the escaping rules live
@@ -12,149 +13,87 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* ---- text buffer ------------------------------------------------------------ */
-
-void tp_textbuf_init(tp_textbuf *b) { memset(b, 0, sizeof *b); }
-
-void tp_textbuf_free(tp_textbuf *b) {
-  free(b->data);
-  memset(b, 0, sizeof *b);
-}
-
-/* Makes room for n more bytes plus the terminating NUL. */
-static bool reserve(tp_textbuf *b, size_t n) {
-  size_t need, cap;
-  if (b->status != TP_OK) return false;
-  if (tp_add_overflow_size(b->len, n, &need) ||
-      tp_add_overflow_size(need, 1, &need)) {
-    b->status = tp_error_nomem(SIZE_MAX);
-    return false;
-  }
-  if (need <= b->cap) return true;
-  cap = b->cap ? b->cap : 256;
-  while (cap < need) {
-    if (cap > SIZE_MAX / 2) {
-      cap = need;
-      break;
-    }
-    cap *= 2;
-  }
-  {
-    char *p = realloc(b->data, cap);
-    if (!p) {
-      b->status = tp_error_nomem(cap);
-      return false;
-    }
-    b->data = p;
-    b->cap = cap;
-  }
-  return true;
-}
-
-void tp_textbuf_append(tp_textbuf *b, const void *s, size_t n) {
-  if (!reserve(b, n)) return;
-  if (n) memcpy(b->data + b->len, s, n);
-  b->len += n;
-  b->data[b->len] = 0;
-}
-
-void tp_textbuf_puts(tp_textbuf *b, const char *s) {
-  tp_textbuf_append(b, s, strlen(s));
-}
-
-void tp_textbuf_putc(tp_textbuf *b, char c) { tp_textbuf_append(b, &c, 1); }
-
-void tp_textbuf_fill(tp_textbuf *b, char c, size_t n) {
-  if (!reserve(b, n)) return;
-  memset(b->data + b->len, c, n);
-  b->len += n;
-  b->data[b->len] = 0;
-}
-
-void tp_textbuf_printf(tp_textbuf *b, const char *fmt, ...) {
-  va_list ap;
-  int n;
-  char small[128];
-  va_start(ap, fmt);
-  n = vsnprintf(small, sizeof small, fmt, ap);
-  va_end(ap);
-  if (n < 0) {
-    if (b->status == TP_OK)
-      b->status = tp_error(TP_EINVAL, "internal: bad format string");
-    return;
-  }
-  if ((size_t)n < sizeof small) {
-    tp_textbuf_append(b, small, (size_t)n);
-    return;
-  }
-  if (!reserve(b, (size_t)n)) return;
-  va_start(ap, fmt);
-  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  b->len += (size_t)n;
-}
-
-char *tp_textbuf_steal(tp_textbuf *b, size_t *len) {
-  char *p;
-  if (b->status != TP_OK) return NULL;
-  if (!b->data && !reserve(b, 0)) return NULL;
-  if (!b->data) return NULL;
-  b->data[b->len] = 0;
-  p = b->data;
-  if (len) *len = b->len;
-  memset(b, 0, sizeof *b);
-  return p;
-}
-
 /* ---- string escaping --------------------------------------------------------------- */
+
+/* Where escaped text goes: a buffer, or a caller's array (tp_json_quote)
+ * that keeps what fits and counts the rest. */
+typedef struct esc_out {
+  tp_textbuf *b;
+  char *arr;
+  size_t cap, n;
+} esc_out;
+
+static void emit(esc_out *o, const char *s, size_t k) {
+  if (o->b) {
+    tp_textbuf_append(o->b, s, k);
+    return;
+  }
+  if (o->n < o->cap) memcpy(o->arr + o->n, s, TP_MIN(k, o->cap - o->n));
+  o->n += k;
+}
 
 static const char g_hex[] = "0123456789abcdef";
 
-static void put_u4(tp_textbuf *b, uint32_t v) {
+static void put_u4(esc_out *o, uint32_t v) {
   char t[6] = {'\\', 'u', g_hex[(v >> 12) & 15], g_hex[(v >> 8) & 15],
                g_hex[(v >> 4) & 15], g_hex[v & 15]};
-  tp_textbuf_append(b, t, 6);
+  emit(o, t, 6);
 }
 
-/* Short escape for c, or 0 when c has none. */
-static char short_escape(unsigned char c) {
+/* What each dialect escapes beyond '"', '\\' and the bytes below 0x20. */
+typedef struct dialect_rules {
+  bool short_bf; /* \b and \f as short escapes (else \u0008, \u000c) */
+  bool esc_del;  /* 0x7F as \u007f */
+  bool ascii;    /* every code point above 0x7F as \uxxxx */
+} dialect_rules;
+
+static const dialect_rules g_dialects[] = {
+    [TP_JSON_SERDE] = {true, false, false},
+    [TP_JSON_ASCII] = {true, true, true},
+    [TP_JSON_GGUF_META] = {false, true, false},
+    [TP_JSON_PRINTABLE] = {true, true, false},
+};
+
+/* Short escape for c, or 0 when c has none in this dialect. */
+static char short_escape(unsigned char c, const dialect_rules *r) {
   switch (c) {
   case '"': return '"';
   case '\\': return '\\';
-  case 0x08: return 'b';
+  case 0x08: return r->short_bf ? 'b' : 0;
   case 0x09: return 't';
   case 0x0A: return 'n';
-  case 0x0C: return 'f';
+  case 0x0C: return r->short_bf ? 'f' : 0;
   case 0x0D: return 'r';
   default: return 0;
   }
 }
 
-void tp_json_put_string(tp_textbuf *b, const char *s, size_t len,
-                        unsigned dialect) {
+static void escape(esc_out *o, const char *s, size_t len, unsigned dialect) {
+  const dialect_rules *r =
+      &g_dialects[dialect < TP_ARRAY_LEN(g_dialects) ? dialect : TP_JSON_SERDE];
   const unsigned char *p = (const unsigned char *)s;
   size_t i = 0, run = 0;
-  tp_textbuf_putc(b, '"');
+  emit(o, "\"", 1);
   while (i < len) {
     unsigned char c = p[i];
     char e;
     bool plain = c >= 0x20 && c != '"' && c != '\\' &&
-                 (dialect == TP_JSON_SERDE || c < 0x7F);
+                 !(c == 0x7F && r->esc_del) && !(c >= 0x80 && r->ascii);
     if (plain) {
       i++;
       run++;
       continue;
     }
     /* flush the run of bytes that need no escaping */
-    if (run) tp_textbuf_append(b, s + i - run, run);
+    if (run) emit(o, s + i - run, run);
     run = 0;
-    e = short_escape(c);
+    e = short_escape(c, r);
     if (e) {
       char t[2] = {'\\', e};
-      tp_textbuf_append(b, t, 2);
+      emit(o, t, 2);
       i++;
-    } else if (c < 0x20 || c == 0x7F) {
-      put_u4(b, c);
+    } else if (c < 0x80) {
+      put_u4(o, c);
       i++;
     } else {
       /* non-ASCII in the ASCII dialect: one code point as \u escapes */
@@ -166,16 +105,53 @@ void tp_json_put_string(tp_textbuf *b, const char *s, size_t len,
       }
       if (cp >= 0x10000) {
         uint32_t v = cp - 0x10000;
-        put_u4(b, 0xD800 | ((v >> 10) & 0x3FF));
-        put_u4(b, 0xDC00 | (v & 0x3FF));
+        put_u4(o, 0xD800 | ((v >> 10) & 0x3FF));
+        put_u4(o, 0xDC00 | (v & 0x3FF));
       } else {
-        put_u4(b, cp);
+        put_u4(o, cp);
       }
       i += n;
     }
   }
-  if (run) tp_textbuf_append(b, s + i - run, run);
-  tp_textbuf_putc(b, '"');
+  if (run) emit(o, s + i - run, run);
+  emit(o, "\"", 1);
+}
+
+void tp_json_put_string(tp_textbuf *b, const char *s, size_t len,
+                        unsigned dialect) {
+  esc_out o = {b, NULL, 0, 0};
+  escape(&o, s, len, dialect);
+}
+
+size_t tp_json_quote(char *out, size_t cap, const char *s, size_t len,
+                     tp_json_dialect dialect) {
+  esc_out o = {NULL, out, cap ? cap - 1 : 0, 0};
+  escape(&o, s, len, (unsigned)dialect);
+  if (cap) out[TP_MIN(o.n, cap - 1)] = 0;
+  return o.n;
+}
+
+/* ---- numbers ------------------------------------------------------------------------ */
+
+size_t tp_fmt_real(char *buf, size_t len, double v, unsigned flags) {
+  bool f32 = flags & TP_FMT_F32;
+  int prec, max = f32 ? 9 : 17;
+  if (!len) return 0;
+  if (isnan(v)) return (size_t)snprintf(buf, len, "nan");
+  if (isinf(v)) return (size_t)snprintf(buf, len, v < 0 ? "-inf" : "inf");
+  if (f32) v = (double)(float)v;
+  /* the shortest precision that reads back exactly, or always the most */
+  for (prec = flags & TP_FMT_FULL ? max : 1; prec <= max; prec++) {
+    snprintf(buf, len, "%.*g", prec, v);
+    if (f32 ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v) break;
+  }
+  if ((flags & TP_FMT_POINT) && !strpbrk(buf, ".eE"))
+    strncat(buf, ".0", len - strlen(buf) - 1);
+  return strlen(buf);
+}
+
+size_t tp_float_format(char *buf, size_t len, double v, int is_f32) {
+  return tp_fmt_real(buf, len, v, is_f32 ? TP_FMT_F32 : 0);
 }
 
 /* ---- streaming writer ----------------------------------------------------------------- */
@@ -263,32 +239,23 @@ void tp_jsonw_i64(tp_jsonw *w, int64_t v) {
 
 void tp_jsonw_f64(tp_jsonw *w, double v) {
   char t[40];
-  int prec;
   before_item(w);
   if (!isfinite(v)) {
     tp_textbuf_puts(w->out, "null");
     return;
   }
-  /* the shortest precision that reads back exactly */
-  for (prec = 1; prec <= 17; prec++) {
-    snprintf(t, sizeof t, "%.*g", prec, v);
-    if (strtod(t, NULL) == v) break;
-  }
+  tp_fmt_real(t, sizeof t, v, 0);
   tp_textbuf_puts(w->out, t);
 }
 
 void tp_jsonw_f32(tp_jsonw *w, float v) {
   char t[40];
-  int prec;
   before_item(w);
   if (!isfinite(v)) {
     tp_textbuf_puts(w->out, "null");
     return;
   }
-  for (prec = 1; prec <= 9; prec++) {
-    snprintf(t, sizeof t, "%.*g", prec, (double)v);
-    if (strtof(t, NULL) == v) break;
-  }
+  tp_fmt_real(t, sizeof t, (double)v, TP_FMT_F32);
   tp_textbuf_puts(w->out, t);
 }
 

@@ -1,16 +1,9 @@
 /*
- * json_out.h - JSON text output: a growable text buffer, string escaping in
- * the two dialects other tools' files need byte for byte, a small streaming
- * writer for objects and arrays (compact or indented), and a UTF-8 checker.
- *
- * Dialects:
- *  - TP_JSON_SERDE: serde_json (the SafeTensors reference writer): only '"',
- *    '\\' and bytes 0x00-0x1F are escaped (\b \t \n \f \r, otherwise \u00xx
- *    in lower-case hex); '/', 0x7F and non-ASCII UTF-8 are written raw.
- *  - TP_JSON_ASCII: Python json.dumps with ensure_ascii=True (transformers'
- *    index and config files): the same short escapes, and every code point
- *    outside 0x20..0x7E as \uxxxx (lower-case; surrogate pairs above U+FFFF).
- *    Bytes that are not valid UTF-8 are written as \ufffd in this dialect.
+ * json_out.h - JSON text output: string escaping in every dialect other
+ * tools' files and the command line need byte for byte (the dialects are
+ * public, tp_json_dialect in tensorport.h, which states their rules), real
+ * numbers that read back exactly, and a small streaming writer for objects
+ * and arrays (compact or indented). The buffer is base/textbuf.h.
  *
  * Errors (allocation failure, nesting too deep) latch in the buffer's status;
  * callers emit freely and check the status once at the end.
@@ -18,35 +11,29 @@
 #ifndef TP_JSON_OUT_H
 #define TP_JSON_OUT_H
 
-#include "../base/base.h"
+#include "../base/textbuf.h"
 
-typedef struct tp_textbuf {
-  char *data;       /* NUL-terminated when len > 0 (or after any append) */
-  size_t len, cap;
-  tp_status status; /* first failure, TP_OK while all appends succeeded */
-} tp_textbuf;
-
-void tp_textbuf_init(tp_textbuf *b);
-void tp_textbuf_free(tp_textbuf *b);
-void tp_textbuf_append(tp_textbuf *b, const void *s, size_t n);
-void tp_textbuf_puts(tp_textbuf *b, const char *s);
-void tp_textbuf_putc(tp_textbuf *b, char c);
-/* Appends n copies of c. */
-void tp_textbuf_fill(tp_textbuf *b, char c, size_t n);
-void tp_textbuf_printf(tp_textbuf *b, const char *fmt, ...) TP_PRINTF(2, 3);
-/* Hands the bytes to the caller (malloc'ed; free with free()) and resets the
- * buffer. *len gets the length. NULL when the buffer failed (status kept) or
- * is empty and could not be allocated. */
-char *tp_textbuf_steal(tp_textbuf *b, size_t *len);
-
-enum {
-  TP_JSON_SERDE = 0, /* escaping of serde_json */
-  TP_JSON_ASCII = 1  /* escaping of Python json.dumps(ensure_ascii=True) */
-};
-
-/* Appends s (len bytes) as a quoted JSON string in the given dialect. */
+/* Appends s (len bytes) as a quoted JSON string in the given dialect (a
+ * tp_json_dialect; tp_json_quote is the same for a caller's array). */
 void tp_json_put_string(tp_textbuf *b, const char *s, size_t len,
                         unsigned dialect);
+
+/* ---- real numbers -------------------------------------------------------- */
+
+enum {
+  TP_FMT_F32 = 1u << 0,  /* v is a binary32 value: read back with strtof */
+  TP_FMT_FULL = 1u << 1, /* always 9 (F32) or 17 significant digits rather
+                            than the fewest that read back */
+  TP_FMT_POINT = 1u << 2 /* finite values keep a '.' or an exponent ("1.0"),
+                            so JSON readers see a real */
+};
+
+/* The one float printer: v as "%.<p>g" with the fewest digits p that read
+ * back to the same double (TP_FMT_F32: float), or with the most (FULL);
+ * "nan", "inf", "-inf" for non-finite values. Writes at most len bytes
+ * with the NUL; returns the length written. tp_float_format (public) is
+ * the shortest form. */
+size_t tp_fmt_real(char *buf, size_t len, double v, unsigned flags);
 
 
 /* ---- streaming writer ---------------------------------------------------- */

@@ -1,5 +1,6 @@
 /*
- * cast.c - element-type casts between every pair of types (tp_convert_elements).
+ * cast.c - element-type casts between every pair of plain types
+ * (tp_cast_elements; src/quant/convert.c adds the block types on top).
  *
  * Two layers with identical results:
  *  - the reference path decodes each element to its exact value (tp_xval: a
@@ -12,8 +13,10 @@
  *    loops from f32/f16/bf16 to the 8-bit-and-smaller float types, and a
  *    256-entry table, filled by the reference path, for sources of at most
  *    8 bits. Everything else takes the reference path.
- * The unit tests compare the layers exhaustively. Block-quantized types go
- * through f32 in bounded chunks. What each target does with NaN, infinity,
+ * The unit tests compare the layers exhaustively. Block-quantized types are
+ * not cast here: tp_convert_elements (src/quant/convert.c) takes them
+ * through f32 with the quantizers, so this layer needs nothing above it.
+ * What each target does with NaN, infinity,
  * overflow, negative zero and out-of-range integers, and where each rule
  * comes from (numpy, ml_dtypes, torch), is in docs/formats/dtypes.md; the
  * comments here only say which rule a branch implements.
@@ -24,7 +27,6 @@
  */
 #include "dtype.h"
 
-#include "../quant/quant.h"
 #include "cast_simd.h"
 
 /* ------------------------------------------------------------------------ */
@@ -743,50 +745,8 @@ static void convert_lut(tp_type dst, uint8_t *d, tp_type src,
 /* Dispatch                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static tp_status convert(tp_type dst_type, void *dst, tp_type src_type,
-                         const void *src, size_t n, bool ref);
-
-/* Block types: src -> f32 -> dst in chunks of TP_BLOCK_CHUNK elements (a
- * multiple of 256, the least common multiple of all block sizes), so the
- * scratch is a fixed 8 KiB whatever n is. */
-#define TP_BLOCK_CHUNK 2048
-
-static tp_status convert_via_f32(tp_type dst, uint8_t *d, tp_type src,
-                                 const uint8_t *s, size_t n, bool ref) {
-  float buf[TP_BLOCK_CHUNK];
-  size_t i, sb = tp_type_block_bytes(src), se = tp_type_block_elems(src);
-  size_t db = tp_type_block_bytes(dst), de = tp_type_block_elems(dst);
-  bool sq = tp_type_is_quantized(src), dq = tp_type_is_quantized(dst);
-  tp_status st;
-
-  if (sq && !tp_quant_can_dequantize(src))
-    return tp_error(TP_EUNSUPPORTED, "cannot decode %s elements",
-                    tp_type_name(src));
-  if (dq && !tp_quant_can_quantize(dst))
-    return tp_error(TP_EUNSUPPORTED, "cannot quantize to %s",
-                    tp_type_name(dst));
-  for (i = 0; i < n; i += TP_BLOCK_CHUNK) {
-    size_t c = TP_MIN((size_t)TP_BLOCK_CHUNK, n - i);
-    const uint8_t *sp = s + i / se * sb;
-    uint8_t *dp = d + i / de * db;
-    if (sq)
-      st = ref ? tp_dequantize_ref(src, sp, buf, c)
-               : tp_dequantize(src, sp, buf, c);
-    else
-      st = convert(TP_TYPE_F32, buf, src, sp, c, ref);
-    if (st != TP_OK) return st;
-    if (dq)
-      st = ref ? tp_quantize_ref(dst, buf, dp, c)
-               : tp_quantize(dst, buf, dp, c);
-    else
-      st = convert(dst, dp, TP_TYPE_F32, buf, c, ref);
-    if (st != TP_OK) return st;
-  }
-  return TP_OK;
-}
-
-static tp_status check_args(tp_type dst_type, const void *dst,
-                            tp_type src_type, const void *src, size_t n) {
+tp_status tp_cast_check(tp_type dst_type, const void *dst, tp_type src_type,
+                        const void *src, size_t n) {
   uint32_t sb, db;
   if ((unsigned)dst_type >= TP_TYPE_COUNT ||
       (unsigned)src_type >= TP_TYPE_COUNT)
@@ -813,7 +773,7 @@ static tp_status check_args(tp_type dst_type, const void *dst,
 
 static tp_status convert(tp_type dst_type, void *dst, tp_type src_type,
                          const void *src, size_t n, bool ref) {
-  tp_status st = check_args(dst_type, dst, src_type, src, n);
+  tp_status st = tp_cast_check(dst_type, dst, src_type, src, n);
   const tp_fast_pair *fp;
   if (st != TP_OK) return st;
   if (n == 0) return TP_OK;
@@ -826,7 +786,10 @@ static tp_status convert(tp_type dst_type, void *dst, tp_type src_type,
     return TP_OK;
   }
   if (tp_type_is_quantized(src_type) || tp_type_is_quantized(dst_type))
-    return convert_via_f32(dst_type, dst, src_type, src, n, ref);
+    return tp_error(TP_EUNSUPPORTED,
+                    "cast %s -> %s: block types are converted through F32 by "
+                    "tp_convert_elements",
+                    tp_type_name(src_type), tp_type_name(dst_type));
   if (!ref) {
     if ((fp = find_fast(dst_type, src_type)) != NULL) {
       run_fast(fp, dst, src, n);
@@ -845,13 +808,12 @@ static tp_status convert(tp_type dst_type, void *dst, tp_type src_type,
   return convert_plain_ref(dst_type, dst, src_type, src, n);
 }
 
-tp_status tp_convert_elements(tp_type dst_type, void *dst, tp_type src_type,
-                              const void *src, size_t n) {
+tp_status tp_cast_elements(tp_type dst_type, void *dst, tp_type src_type,
+                           const void *src, size_t n) {
   return convert(dst_type, dst, src_type, src, n, false);
 }
 
-tp_status tp_convert_elements_ref(tp_type dst_type, void *dst,
-                                  tp_type src_type, const void *src,
-                                  size_t n) {
+tp_status tp_cast_elements_ref(tp_type dst_type, void *dst, tp_type src_type,
+                               const void *src, size_t n) {
   return convert(dst_type, dst, src_type, src, n, true);
 }

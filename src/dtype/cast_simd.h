@@ -6,7 +6,7 @@
  * elements that fills whole vectors and returns how many it converted; the
  * caller finishes the rest with the scalar loop. The buffers are unaligned
  * little-endian arrays. Every kernel must give exactly the bits of the scalar
- * reference (tp_convert_elements_ref), NaN payloads included: the hardware
+ * reference (tp_cast_elements_ref), NaN payloads included: the hardware
  * conversions quiet signalling NaNs and keep payloads that the reference
  * rules do not, so the kernels patch NaN lanes after converting.
  */

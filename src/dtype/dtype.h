@@ -42,12 +42,22 @@ bool tp_type_from_safetensors_name(const char *s, size_t len, tp_type *out);
 
 /* ---- casts (cast.c) and CPU features (features.c) ----------------------- */
 
-/* Scalar reference of tp_convert_elements: same contract and the same bits,
+/* The arguments tp_convert_elements accepts: valid types, n a multiple of
+ * both block sizes, buffers for n > 0, no complex to real. TP_EINVAL or
+ * TP_EUNSUPPORTED with a message otherwise. */
+tp_status tp_cast_check(tp_type dst_type, const void *dst, tp_type src_type,
+                        const void *src, size_t n);
+/* tp_convert_elements for plain types (and identical types of any kind, a
+ * copy): the contract of tensorport.h. A pair with a block type is
+ * TP_EUNSUPPORTED here; tp_convert_elements (src/quant/convert.c) takes
+ * those through F32 with the quantizers. */
+tp_status tp_cast_elements(tp_type dst_type, void *dst, tp_type src_type,
+                           const void *src, size_t n);
+/* Scalar reference of tp_cast_elements: same contract and the same bits,
  * but every pair goes through the exact-value path (no direct loops, no
  * SIMD). The tests compare the fast paths against it. */
-tp_status tp_convert_elements_ref(tp_type dst_type, void *dst,
-                                  tp_type src_type, const void *src,
-                                  size_t n);
+tp_status tp_cast_elements_ref(tp_type dst_type, void *dst, tp_type src_type,
+                               const void *src, size_t n);
 
 /* CPU features that SIMD dispatch may use. */
 enum {

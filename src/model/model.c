@@ -209,6 +209,7 @@ void tp_model_free(tp_model *m) {
   free(m->tensors);
   tp_strmap_free(&m->tindex);
   tp_meta_free(&m->meta);
+  tp_model_docs_free(m->docs);
   tp_arena_free(&m->arena);
   free(m->path);
   free(m);

@@ -83,7 +83,11 @@ struct tp_model {
   uint32_t gguf_version;
   int big_endian;
   uint64_t alignment;
+  struct tp_model_docs *docs; /* attached JSON documents (docs.h), or NULL */
 };
+
+/* Frees what tp_model_attach_doc (docs.c) attached; NULL accepted. */
+void tp_model_docs_free(struct tp_model_docs *d);
 
 tp_status tp_model_new(tp_model **out, tp_format fmt, const char *path);
 /* Takes ownership of f (closed on failure too). *index gets its position. */

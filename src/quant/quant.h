@@ -5,7 +5,8 @@
  * importance matrix byte for byte (strict binary32, no contraction, the same
  * operation order and rounding functions). Dequantizers cover every ggml
  * type. All functions are pure and thread-safe. n is an element count and
- * must be a multiple of the type's block size.
+ * must be a multiple of the type's block size. convert.c is the public
+ * tp_convert_elements: casts (src/dtype) plus the block types through F32.
  */
 #ifndef TP_QUANT_H
 #define TP_QUANT_H
@@ -28,6 +29,13 @@ tp_status tp_dequantize(tp_type t, const void *src, float *dst, size_t n);
 /* Scalar reference paths, used by the tests to check the SIMD paths. */
 tp_status tp_quantize_ref(tp_type t, const float *src, void *dst, size_t n);
 tp_status tp_dequantize_ref(tp_type t, const void *src, float *dst, size_t n);
+
+/* Scalar reference of tp_convert_elements (tensorport.h; convert.c): the
+ * exact-value casts (tp_cast_elements_ref) and the reference quantizers, so
+ * the same bits as tp_convert_elements by another path. */
+tp_status tp_convert_elements_ref(tp_type dst_type, void *dst,
+                                  tp_type src_type, const void *src,
+                                  size_t n);
 
 /* f16 <-> f32 scalar helpers as ggml defines them (round to nearest even,
  * subnormals kept, NaN -> quiet NaN). Shared by the block codecs. */

@@ -329,11 +329,72 @@ def test_folder_config_edit_is_top_level_only(tmp_path):
     out2 = tmp_path / "out2"
     convert(src, str(out2) + "/")
     assert read(out2 / "config.json").decode() == text
-    # a config that is not a JSON object is copied verbatim
+    # a config that is not a JSON object: transformers cannot load such a
+    # folder (a config is a dict), and the reader, which parses config.json
+    # when it opens the folder, refuses it
     (src / "config.json").write_text("[1, 2]\n")
     out3 = tmp_path / "out3"
-    convert(src, str(out3) + "/", "--type", "f16")
-    assert read(out3 / "config.json") == b"[1, 2]\n"
+    r = run("convert", src, str(out3) + "/", "--no-progress", "--type", "f16", check=False)
+    assert r.returncode == 2, r.stderr
+    assert "config.json: json: the document is an array, expected an object" in r.stderr
+    assert not out3.exists()
+
+
+# The reader parses a folder's JSON documents (config.json, the tokenizer
+# files, ...) when it opens it, as Python's json module reads them: a folder
+# is accepted exactly when transformers reads its documents.
+TINY = os.path.join(REPO, "examples", "tiny-llama")
+CONFIG = open(os.path.join(TINY, "config.json")).read()
+DOC_CASES = [
+    # Python writes NaN/Infinity for non-finite floats and keeps big integers
+    ("config.json", CONFIG.replace('"initializer_range": 0.02',
+                                   '"initializer_range": 0.02, "x_nan": NaN, '
+                                   '"x_inf": [Infinity, -Infinity, 1e400]')
+     .replace('"pretraining_tp": 1', '"pretraining_tp": 1, "big": 123456789012345678901234567890'),
+     True),
+    ("config.json", CONFIG.replace('"use_cache": true', '"use_cache": false, "use_cache": true'),
+     True),                                                         # last key wins
+    ("config.json", CONFIG.replace('"silu"', '"si\\u0000lu", "act": "silu"'), True),
+    ("config.json", CONFIG.replace('"use_cache": true', '"use_cache": true,'), False),
+    ("config.json", CONFIG[:-3], False),                             # cut short
+    ("config.json", "\ufeff" + CONFIG, False),                      # byte order mark
+    ("generation_config.json", '{"bos_token_id": 0,, "eos_token_id": 1}', False),
+    ("generation_config.json", '{"temperature": NaN, "top_k": 50}', True),
+]
+
+
+def transformers_reads(transformers, folder, name):
+    try:
+        if name == "config.json":
+            transformers.AutoConfig.from_pretrained(str(folder))
+        else:
+            transformers.GenerationConfig.from_pretrained(str(folder))
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+@pytest.mark.parametrize("name,text,accepted", DOC_CASES)
+def test_folder_documents_read_as_transformers_reads_them(tmp_path, name, text, accepted):
+    transformers = pytest.importorskip("transformers")
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for f in os.listdir(TINY):
+        with open(os.path.join(TINY, f), "rb") as src:
+            (folder / f).write_bytes(src.read())
+    (folder / name).write_text(text, encoding="utf-8")
+    assert transformers_reads(transformers, folder, name) == accepted
+    r = run("inspect", folder, check=False)
+    assert r.returncode == (0 if accepted else 2), r.stderr
+    if not accepted:
+        assert f"{name}: json: line " in r.stderr
+    out = tmp_path / "out"
+    r = run("convert", folder, str(out) + "/", "--no-progress", check=False)
+    assert r.returncode == (0 if accepted else 2), r.stderr
+    if accepted:  # copied byte for byte
+        assert read(out / name) == text.encode("utf-8")
+    else:
+        assert not out.exists()
 
 
 @pytest.fixture(scope="module")

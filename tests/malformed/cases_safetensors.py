@@ -220,3 +220,50 @@ CASES += [
     Case("accept_hf_sharded", hf({"a": S1, "b": S2}, extra={"model/config.json": b"{}\n"}),
          0, r"", input="model"),
 ]
+
+# ---- HF folders: the JSON documents (config.json, tokenizer files, ...) ----------
+# parsed when the folder is opened; a malformed or oversized one fails the open
+
+def hf_doc(name: str, content) -> dict:
+    return {"model/model.safetensors": SHARD1, "model/" + name: content}
+
+
+CASES += [
+    Case("hf_config_broken", hf_doc("config.json", b'{"model_type": "llama",\n "x": }\n'), 2,
+         r"model/config\.json: json: line 2 column 7: unexpected token near '}'",
+         input="model"),
+    Case("hf_config_too_deep",
+         hf_doc("config.json", b'{"a": ' + b"[" * 64 + b"]" * 64 + b"}"), 4,
+         r"config\.json: json: nested deeper than 64 levels \(line 1 column 70\)",
+         input="model"),
+    Case("hf_config_not_object", hf_doc("config.json", b"[1, 2]\n"), 2,
+         r"config\.json: json: the document is an array, expected an object", input="model"),
+    Case("hf_config_not_utf8", hf_doc("config.json", b'{"a": "\xff"}'), 2,
+         r"config\.json: json: line 1 column 7: unable to decode byte 0xff", input="model"),
+    Case("hf_generation_config_broken", hf_doc("generation_config.json", b'{"top_k": 5,}'), 2,
+         r"generation_config\.json: json: line 1 column 13: string or '}' expected",
+         input="model"),
+    # tokenizer.json reaches ~35 MB in real models; 512 MiB for all of them
+    Case("hf_tokenizer_too_large",
+         hf_doc("tokenizer.json", Sparse(512 * 1024 * 1024 + 1, b'{"model": {')), 4,
+         r"tokenizer\.json: json: too large \(536870913 bytes vs limit 536870912 bytes = "
+         r"512 MiB for all of a model's documents\)", input="model"),
+    Case("hf_documents_too_large_together",
+         {**hf_doc("tokenizer.json", Sparse(512 * 1024 * 1024 - 10, b"{")),
+          "model/config.json": b'{"model_type": "llama"}'}, 4,
+         r"tokenizer\.json: json: too large \(536870902 bytes, 536870925 with the model's "
+         r"other documents", input="model"),
+    Case("hf_config_symlink_outside",
+         {**hf_doc("config.json", Symlink("../elsewhere.json")), "elsewhere.json": b"{}"}, 2,
+         r"config\.json: model document is a symbolic link leading outside the folder",
+         input="model"),
+    # what Python's json reads, and transformers with it: 10^30 as an integer
+    # (tokenizer_config.json's model_max_length), NaN and Infinity, a repeated
+    # key (the last wins), an escaped NUL
+    Case("accept_hf_python_json",
+         {**hf_doc("tokenizer_config.json",
+                   b'{"model_max_length": 1000000000000000019884624838656, "x": -12345678901234567890}'),
+          "model/config.json": b'{"a": NaN, "b": [Infinity, -Infinity, 1e999], "a": "\\u0000"}',
+          "model/generation_config.json": b'  {}  \n'},
+         0, r"", input="model"),
+]

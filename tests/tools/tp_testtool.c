@@ -26,6 +26,7 @@
  */
 #include "dtype/dtype.h"
 #include "formats/gguf/gguf.h"
+#include "quant/quant.h"
 #include "tokenizer/tokenizer.h"
 
 #include <dirent.h>

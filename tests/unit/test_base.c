@@ -6,7 +6,8 @@
  * overwrite, signal-safe clean-up), output folders (new, replaced, empty,
  * a link or a file in the way, both swap paths), the sweep of what dead
  * runs left, notices, the thread pool (every item runs once, first error
- * wins with its message, cancellation) and the string index.
+ * wins with its message, cancellation), the string index, the byte buffer
+ * and the UTF-8 decoder.
  */
 #define _GNU_SOURCE /* O_TMPFILE, to know whether the system has it */
 #include <setjmp.h>
@@ -31,6 +32,7 @@
 #include "base/base.h"
 #include "base/io.h"
 #include "base/pool.h"
+#include "base/textbuf.h"
 
 #define UNIT_DIR_TAG "base"
 #include "unit_dir.h"
@@ -132,6 +134,97 @@ static void test_error_is_thread_local(void **state) {
   pthread_join(t, NULL);
   assert_string_equal(tp_last_error(), "mine");
   assert_int_equal(tp_last_status(), TP_EFORMAT);
+}
+
+/* The one buffer: text appends, formatted text longer than the stack
+ * fast path, binary integers in both byte orders, a latched failure that
+ * later appends do not clear, and steal. */
+static void test_textbuf(void **state) {
+  tp_textbuf b = {0};
+  char big[300];
+  size_t len;
+  char *p;
+  uint8_t *bin;
+  (void)state;
+  tp_textbuf_puts(&b, "ab");
+  tp_textbuf_putc(&b, 'c');
+  tp_textbuf_fill(&b, '-', 3);
+  tp_textbuf_append(&b, "\0z", 2);
+  assert_int_equal(b.len, 8);
+  assert_memory_equal(b.data, "abc---\0z", 9); /* NUL-terminated */
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = 0;
+  tp_textbuf_printf(&b, "[%s]%d", big, 7);
+  assert_int_equal(b.len, 8 + 1 + 299 + 1 + 1);
+  assert_string_equal(b.data + b.len - 3, "x]7");
+  tp_textbuf_free(&b);
+
+  tp_textbuf_init(&b);
+  tp_textbuf_put_u16(&b, 0x0102, false);
+  tp_textbuf_put_u16(&b, 0x0102, true);
+  tp_textbuf_put_u32(&b, 0x01020304u, false);
+  tp_textbuf_put_u32(&b, 0x01020304u, true);
+  tp_textbuf_put_u64(&b, 0x0102030405060708ull, false);
+  tp_textbuf_put_u64(&b, 0x0102030405060708ull, true);
+  bin = tp_textbuf_room(&b, 2);
+  assert_non_null(bin);
+  bin[0] = 0xAA;
+  bin[1] = 0xBB;
+  assert_int_equal(b.len, 30);
+  assert_memory_equal(b.data,
+                      "\x02\x01\x01\x02\x04\x03\x02\x01\x01\x02\x03\x04"
+                      "\x08\x07\x06\x05\x04\x03\x02\x01"
+                      "\x01\x02\x03\x04\x05\x06\x07\x08\xaa\xbb", 30);
+  p = tp_textbuf_steal(&b, &len);
+  assert_non_null(p);
+  assert_int_equal(len, 30);
+  assert_null(b.data);
+  assert_int_equal(b.len, 0);
+  free(p);
+
+  /* an empty buffer steals as "" */
+  p = tp_textbuf_steal(&b, &len);
+  assert_non_null(p);
+  assert_int_equal(len, 0);
+  assert_string_equal(p, "");
+  free(p);
+
+  /* the first failure latches: nothing more is appended, steal refuses */
+  tp_textbuf_puts(&b, "ok");
+  tp_textbuf_printf(&b, "%s", "");
+  b.status = TP_ENOMEM;
+  tp_textbuf_puts(&b, "lost");
+  assert_null(tp_textbuf_room(&b, 4));
+  tp_textbuf_put_u32(&b, 1, false);
+  assert_int_equal(b.len, 2);
+  assert_null(tp_textbuf_steal(&b, &len));
+  assert_int_equal(b.status, TP_ENOMEM);
+  tp_textbuf_free(&b);
+  assert_int_equal(b.status, TP_OK);
+}
+
+static void test_utf8_decode(void **state) {
+  uint32_t cp = 7;
+  (void)state;
+  assert_int_equal(tp_utf8_decode((const unsigned char *)"A", 1, &cp), 1);
+  assert_int_equal(cp, 'A');
+  assert_int_equal(tp_utf8_decode((const unsigned char *)"\xc3\xa9", 2, &cp), 2);
+  assert_int_equal(cp, 0xE9);
+  assert_int_equal(tp_utf8_decode((const unsigned char *)"\xe2\x82\xac", 3, &cp), 3);
+  assert_int_equal(cp, 0x20AC);
+  assert_int_equal(tp_utf8_decode((const unsigned char *)"\xf0\x9f\x98\x80", 4, &cp), 4);
+  assert_int_equal(cp, 0x1F600);
+  cp = 7;
+  /* cut short, overlong, surrogate, above U+10FFFF, a stray continuation,
+   * and no bytes at all: 0, *cp untouched */
+  assert_int_equal(tp_utf8_decode((const unsigned char *)"\xe2\x82\xac", 2, &cp), 0);
+  assert_int_equal(tp_utf8_decode((const unsigned char *)"\xc0\x80", 2, &cp), 0);
+  assert_int_equal(tp_utf8_decode((const unsigned char *)"\xe0\x80\x80", 3, &cp), 0);
+  assert_int_equal(tp_utf8_decode((const unsigned char *)"\xed\xa0\x80", 3, &cp), 0);
+  assert_int_equal(tp_utf8_decode((const unsigned char *)"\xf4\x90\x80\x80", 4, &cp), 0);
+  assert_int_equal(tp_utf8_decode((const unsigned char *)"\x80", 1, &cp), 0);
+  assert_int_equal(tp_utf8_decode((const unsigned char *)"", 0, &cp), 0);
+  assert_int_equal(cp, 7);
 }
 
 static void test_quote_for_message(void **state) {
@@ -770,6 +863,8 @@ int main(void) {
       cmocka_unit_test(test_error_record),
       cmocka_unit_test(test_error_is_thread_local),
       cmocka_unit_test(test_quote_for_message),
+      cmocka_unit_test(test_textbuf),
+      cmocka_unit_test(test_utf8_decode),
       cmocka_unit_test(test_checked_arithmetic),
       cmocka_unit_test(test_byte_order),
       cmocka_unit_test(test_infile_regular_and_bounds),

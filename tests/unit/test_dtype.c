@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "dtype/dtype.h"
+#include "quant/quant.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,94 @@ static void test_escape_ascii(void **state) {
   assert_string_equal(b.data, "\"a\\u0001\\n\\\"\\\\/\\u007f\\u00e9\\u20ac"
                               "\\ud83d\\ude00\\ufffd\"");
   tp_textbuf_free(&b);
+}
+
+/* The two dialects of tensorport's own: every byte below 0x20, the
+ * specials, DEL and raw UTF-8, as the GGUF metadata encoder and the
+ * command line's --json output wrote them with their own escapers. */
+static void test_escape_gguf_meta_printable(void **state) {
+  static const unsigned dialects[] = {TP_JSON_GGUF_META, TP_JSON_PRINTABLE};
+  char in[40], want[400];
+  size_t d, i, n = 0;
+  (void)state;
+  for (i = 0; i < 0x20; i++) in[n++] = (char)i;
+  memcpy(in + n, "\"\\/\x7f\xc3\xa9\xc2\x85", 8);
+  n += 8;
+  for (d = 0; d < 2; d++) {
+    tp_textbuf b;
+    size_t o = (size_t)sprintf(want, "\"");
+    bool short_bf = dialects[d] == TP_JSON_PRINTABLE;
+    for (i = 0; i < 0x20; i++) {
+      const char *s = i == 9 ? "\\t" : i == 10 ? "\\n" : i == 13 ? "\\r"
+                    : short_bf && i == 8 ? "\\b" : short_bf && i == 12 ? "\\f"
+                    : NULL;
+      if (s)
+        o += (size_t)sprintf(want + o, "%s", s);
+      else
+        o += (size_t)sprintf(want + o, "\\u%04x", (unsigned)i);
+    }
+    o += (size_t)sprintf(want + o, "\\\"\\\\/\\u007f\xc3\xa9\xc2\x85\"");
+    tp_textbuf_init(&b);
+    tp_json_put_string(&b, in, n, dialects[d]);
+    assert_int_equal(b.status, TP_OK);
+    assert_int_equal(b.len, o);
+    assert_memory_equal(b.data, want, o);
+    tp_textbuf_free(&b);
+  }
+}
+
+/* tp_json_quote is tp_json_put_string into a caller's array, cut like
+ * snprintf. */
+static void test_json_quote(void **state) {
+  char out[16];
+  const char *in = "a\"\x01\xe2\x82\xac";
+  (void)state;
+  assert_int_equal(tp_json_quote(out, sizeof out, in, strlen(in), TP_JSON_ASCII), 17);
+  assert_string_equal(out, "\"a\\\"\\u0001\\u20a"); /* 15 bytes and the NUL */
+  assert_int_equal(tp_json_quote(out, sizeof out, in, 3, TP_JSON_SERDE), 11);
+  assert_string_equal(out, "\"a\\\"\\u0001\"");
+  assert_int_equal(tp_json_quote(NULL, 0, in, strlen(in), TP_JSON_SERDE), 14);
+  assert_int_equal(tp_json_quote(out, 1, "xy", 2, TP_JSON_SERDE), 4);
+  assert_string_equal(out, "");
+  /* NUL bytes inside the string, and an unknown dialect read as serde */
+  assert_int_equal(tp_json_quote(out, sizeof out, "a\0\x7f", 3, (tp_json_dialect)99), 10);
+  assert_memory_equal(out, "\"a\\u0000\x7f\"", 11);
+}
+
+/* The one float printer: shortest or full digits, binary32 or 64, with or
+ * without a point, and the non-finite words. */
+static void test_float_format(void **state) {
+  char b[48];
+  (void)state;
+  assert_int_equal(tp_float_format(b, sizeof b, 0.1, 0), 3);
+  assert_string_equal(b, "0.1");
+  tp_float_format(b, sizeof b, (double)0.1f, 0);
+  assert_string_equal(b, "0.10000000149011612");
+  tp_float_format(b, sizeof b, (double)0.1f, 1);
+  assert_string_equal(b, "0.1");
+  tp_float_format(b, sizeof b, 1e-5, 1);
+  assert_string_equal(b, "1e-05");
+  tp_float_format(b, sizeof b, -0.0, 0);
+  assert_string_equal(b, "-0");
+  tp_float_format(b, sizeof b, 5e-324, 0);
+  assert_string_equal(b, "5e-324");
+  tp_float_format(b, sizeof b, NAN, 0);
+  assert_string_equal(b, "nan");
+  tp_float_format(b, sizeof b, -INFINITY, 1);
+  assert_string_equal(b, "-inf");
+  tp_fmt_real(b, sizeof b, 0.1, TP_FMT_FULL);
+  assert_string_equal(b, "0.10000000000000001");
+  tp_fmt_real(b, sizeof b, (double)1e-5f, TP_FMT_FULL | TP_FMT_F32 | TP_FMT_POINT);
+  assert_string_equal(b, "9.99999975e-06");
+  tp_fmt_real(b, sizeof b, 2.0, TP_FMT_FULL | TP_FMT_POINT);
+  assert_string_equal(b, "2.0");
+  tp_fmt_real(b, sizeof b, 2.0, TP_FMT_POINT);
+  assert_string_equal(b, "2.0");
+  tp_fmt_real(b, sizeof b, 1e300, TP_FMT_POINT);
+  assert_string_equal(b, "1e+300");
+  tp_fmt_real(b, sizeof b, INFINITY, TP_FMT_POINT);
+  assert_string_equal(b, "inf");
+  assert_int_equal(tp_fmt_real(b, 0, 1.0, 0), 0);
 }
 
 static void test_utf8_valid(void **state) {
@@ -1328,6 +1417,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_escape_serde),
       cmocka_unit_test(test_escape_ascii),
+      cmocka_unit_test(test_escape_gguf_meta_printable),
+      cmocka_unit_test(test_json_quote),
+      cmocka_unit_test(test_float_format),
       cmocka_unit_test(test_utf8_valid),
       cmocka_unit_test(test_jsonw_indent),
       cmocka_unit_test(test_reference_vectors),

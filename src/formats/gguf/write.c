@@ -13,6 +13,7 @@
  */
 #include "gguf.h"
 
+#include "../../base/textbuf.h"
 #include "../../dtype/dtype.h"
 
 #include <inttypes.h>
@@ -76,51 +77,19 @@ tp_status tp_gguf_meta_add_defaults(tp_metastore *meta, const char *src_path) {
 
 /* ---- header rendering ------------------------------------------------------------- */
 
+/* The header in the file's byte order. */
 typedef struct wbuf {
-  uint8_t *p;
-  size_t len, cap;
-  int be;
-  tp_status st; /* sticky: first failure */
+  tp_textbuf b;
+  bool be;
 } wbuf;
 
-static uint8_t *w_room(wbuf *w, size_t n) {
-  size_t need;
-  if (w->st != TP_OK) return NULL;
-  if (tp_add_overflow_size(w->len, n, &need)) {
-    w->st = tp_error_nomem(SIZE_MAX);
-    return NULL;
-  }
-  if (need > w->cap) {
-    size_t cap = TP_MAX(need, w->cap * 2);
-    uint8_t *p = tp_realloc(w->p, cap ? cap : 64);
-    if (!p) {
-      w->st = TP_ENOMEM;
-      return NULL;
-    }
-    w->p = p;
-    w->cap = cap;
-  }
-  w->len = need;
-  return w->p + need - n;
-}
-
 static void w_bytes(wbuf *w, const void *s, size_t n) {
-  uint8_t *d = w_room(w, n);
-  if (d && n) memcpy(d, s, n);
+  tp_textbuf_append(&w->b, s, n);
 }
 static void w_u8(wbuf *w, uint8_t v) { w_bytes(w, &v, 1); }
-static void w_u16(wbuf *w, uint16_t v) {
-  uint8_t *d = w_room(w, 2);
-  if (d) w->be ? tp_store_be16(d, v) : tp_store_le16(d, v);
-}
-static void w_u32(wbuf *w, uint32_t v) {
-  uint8_t *d = w_room(w, 4);
-  if (d) w->be ? tp_store_be32(d, v) : tp_store_le32(d, v);
-}
-static void w_u64(wbuf *w, uint64_t v) {
-  uint8_t *d = w_room(w, 8);
-  if (d) w->be ? tp_store_be64(d, v) : tp_store_le64(d, v);
-}
+static void w_u16(wbuf *w, uint16_t v) { tp_textbuf_put_u16(&w->b, v, w->be); }
+static void w_u32(wbuf *w, uint32_t v) { tp_textbuf_put_u32(&w->b, v, w->be); }
+static void w_u64(wbuf *w, uint64_t v) { tp_textbuf_put_u64(&w->b, v, w->be); }
 static void w_str(wbuf *w, const char *s, size_t n) {
   w_u64(w, n);
   w_bytes(w, s, n);
@@ -181,7 +150,7 @@ static void w_value(wbuf *w, const tp_value *v) {
                      : tp_value_type_size(v->elem_type);
     w_u32(w, (uint32_t)v->elem_type);
     w_u64(w, v->count);
-    for (i = 0; i < v->count && w->st == TP_OK; i++)
+    for (i = 0; i < v->count && w->b.status == TP_OK; i++)
       w_elem(w, v->elem_type, (const uint8_t *)v->v.array + i * esz);
     break;
   }
@@ -282,7 +251,7 @@ tp_status tp_gguf_render_header(const tp_metastore *meta, tp_gguf_tinfo *t,
     if (st != TP_OK) return st;
   }
   for (i = 0; i < n; i++) {
-    uint64_t padded;
+    uint64_t padded = 0;
     st = check_tinfo(&t[i], alignment, &padded);
     if (st != TP_OK) return st;
     t[i].offset = rel;
@@ -290,16 +259,16 @@ tp_status tp_gguf_render_header(const tp_metastore *meta, tp_gguf_tinfo *t,
       return tp_error(TP_ELIMIT, "output data section size overflows 64 bits");
   }
   memset(&w, 0, sizeof w);
-  w.be = big_endian;
+  w.be = big_endian != 0;
   w_bytes(&w, "GGUF", 4); /* the magic is never swapped (gguf-py) */
   w_u32(&w, TP_GGUF_VERSION_WRITE);
   w_u64(&w, (uint64_t)n);
   w_u64(&w, (uint64_t)meta->n);
-  for (i = 0; i < meta->n && w.st == TP_OK; i++) {
+  for (i = 0; i < meta->n && w.b.status == TP_OK; i++) {
     w_str(&w, meta->items[i].key, meta->items[i].key_len);
     w_value(&w, &meta->items[i].val);
   }
-  for (i = 0; i < n && w.st == TP_OK; i++) {
+  for (i = 0; i < n && w.b.status == TP_OK; i++) {
     uint32_t j;
     w_str(&w, t[i].name, t[i].name_len);
     w_u32(&w, t[i].ndim);
@@ -307,28 +276,25 @@ tp_status tp_gguf_render_header(const tp_metastore *meta, tp_gguf_tinfo *t,
     w_u32(&w, (uint32_t)tp_type_ggml_id(t[i].type));
     w_u64(&w, t[i].offset);
   }
-  if (w.st == TP_OK) {
-    uint8_t *pad;
-    size_t padlen;
-    if (tp_align_up_overflow_u64(w.len, alignment, &data_start) ||
+  if (w.b.status == TP_OK) {
+    if (tp_align_up_overflow_u64(w.b.len, alignment, &data_start) ||
         data_start > SIZE_MAX) {
-      free(w.p);
+      tp_textbuf_free(&w.b);
       return tp_error(TP_ELIMIT, "GGUF header size overflows");
     }
-    padlen = (size_t)(data_start - w.len);
-    pad = w_room(&w, padlen);
-    if (pad) memset(pad, 0, padlen);
+    tp_textbuf_fill(&w.b, 0, (size_t)(data_start - w.b.len));
   }
-  if (w.st != TP_OK) {
-    free(w.p);
-    return w.st;
+  if (w.b.status != TP_OK) {
+    st = w.b.status;
+    tp_textbuf_free(&w.b);
+    return st;
   }
   if (tp_add_overflow_u64(data_start, rel, &total)) {
-    free(w.p);
+    tp_textbuf_free(&w.b);
     return tp_error(TP_ELIMIT, "output file size overflows 64 bits");
   }
-  *header = w.p;
-  *header_len = w.len;
+  *header = (uint8_t *)tp_textbuf_steal(&w.b, header_len);
+  if (!*header) return TP_ENOMEM;
   *file_size = total;
   return TP_OK;
 }

@@ -5,7 +5,9 @@
  * strictly: shard names are plain file names inside the folder, every
  * listed tensor is in its shard and every shard tensor is listed), else
  * model.safetensors, else the folder's only *.safetensors file. Shards
- * become the files of one tp_model; metadata comes from the first shard.
+ * become the files of one tp_model; metadata comes from the first shard;
+ * config.json, the tokenizer files and the other JSON documents of g_docs
+ * are parsed and attached to the model (model/docs.h).
  * A file may be a symbolic link only when it resolves inside the folder, or
  * inside the blobs/ store of a Hugging Face cache when the folder is a
  * snapshots/<revision> folder (that is how the hub cache is laid out).
@@ -20,6 +22,7 @@
  */
 #include "hf.h"
 #include "../../dtype/dtype.h"
+#include "../../model/docs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -224,7 +227,7 @@ static tp_status open_index(tp_model *m, const hf_roots *r, const char *dir,
   json_t *root = NULL, *wm;
   json_error_t jerr;
   char **shards = NULL;
-  size_t nshards = 0, i;
+  size_t nshards = 0, i, tlen;
   uint64_t size;
   tp_status st;
   const char *k;
@@ -242,14 +245,9 @@ static tp_status open_index(tp_model *m, const hf_roots *r, const char *dir,
                   ipath, (unsigned long long)size, TP_ST_MAX_INDEX);
     goto done;
   }
-  text = tp_malloc((size_t)size + 1);
-  if (!text) {
-    st = TP_ENOMEM;
-    goto done;
-  }
-  st = tp_infile_read(f, 0, text, (size_t)size);
+  st = tp_infile_read_all(f, &text, &tlen);
   if (st != TP_OK) goto done;
-  root = json_loadb(text, (size_t)size, JSON_REJECT_DUPLICATES, &jerr);
+  root = json_loadb(text, tlen, JSON_REJECT_DUPLICATES, &jerr);
   if (!root) {
     st = tp_error(TP_EFORMAT, "%s: safetensors index: not valid JSON: %s (byte %d)%s",
                   ipath,
@@ -362,6 +360,33 @@ done:
   return st;
 }
 
+/* The JSON documents a folder may carry, attached to the model (docs.h)
+ * when present. Each must parse: transformers refuses a folder whose
+ * config.json does not, and a document read for planning must not be
+ * half there. The HF output copies them all the same (walk_copies). */
+static const char *const g_docs[] = {
+    "config.json",          "generation_config.json",  "tokenizer.json",
+    "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+    "preprocessor_config.json",
+};
+
+static tp_status attach_docs(tp_model *m, const hf_roots *r, const char *dir) {
+  size_t i;
+  tp_status st = TP_OK;
+  for (i = 0; i < TP_ARRAY_LEN(g_docs) && st == TP_OK; i++) {
+    char *path = join(dir, g_docs[i]);
+    if (!path) return TP_ENOMEM;
+    /* absent is fine; anything there (a dangling or outside link, a
+     * folder) is checked like every member */
+    if (tp_path_exists(path)) {
+      st = check_member(r, dir, g_docs[i], "model document");
+      if (st == TP_OK) st = tp_model_attach_doc(m, g_docs[i], path);
+    }
+    free(path);
+  }
+  return st;
+}
+
 static tp_status open_single(tp_model *m, const hf_roots *r, const char *dir,
                              const char *name, const tp_open_options *opts) {
   char *p;
@@ -413,6 +438,7 @@ tp_status tp_hf_open(tp_model **out, const char *dir,
                     "belong to the model",
                     dir, n, names, INDEX_NAME);
   }
+  if (st == TP_OK) st = attach_docs(m, r, dir);
   free(r);
   if (st != TP_OK) {
     tp_model_free(m);
@@ -572,19 +598,11 @@ static char *config_with_dtype(const char *text, size_t len, const char *dtype,
  * of the same file reports a real problem). */
 static char *read_config(const char *path, size_t *len) {
   tp_infile *f = NULL;
-  uint64_t size;
   char *buf = NULL;
   if (tp_infile_open(&f, path, 0) != TP_OK) return NULL;
-  size = tp_infile_size(f);
-  if (size <= TP_ST_MAX_INDEX && (buf = tp_malloc((size_t)size + 1)) != NULL) {
-    if (tp_infile_read(f, 0, buf, (size_t)size) != TP_OK) {
-      free(buf);
-      buf = NULL;
-    } else {
-      buf[size] = 0;
-      *len = (size_t)size;
-    }
-  }
+  if (tp_infile_size(f) <= TP_ST_MAX_INDEX &&
+      tp_infile_read_all(f, &buf, len) != TP_OK)
+    buf = NULL;
   tp_infile_close(f);
   return buf;
 }

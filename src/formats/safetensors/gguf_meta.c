@@ -12,122 +12,27 @@
  */
 #include "safetensors.h"
 
-
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-/* ---- a growable text buffer ----------------------------------------------------- */
-
-typedef struct sbuf {
-  char *p;
-  size_t len, cap;
-  tp_status st;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n) {
-  size_t need;
-  if (b->st != TP_OK) return;
-  if (tp_add_overflow_size(b->len, n + 1, &need)) {
-    b->st = tp_error_nomem(SIZE_MAX);
-    return;
-  }
-  if (need > b->cap) {
-    size_t cap = TP_MAX(need, b->cap * 2);
-    char *p = tp_realloc(b->p, cap < 64 ? 64 : cap);
-    if (!p) {
-      b->st = TP_ENOMEM;
-      return;
-    }
-    b->p = p;
-    b->cap = cap < 64 ? 64 : cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = 0;
-}
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-static void sb_fmt(sbuf *b, const char *fmt, ...) TP_PRINTF(2, 3);
-static void sb_fmt(sbuf *b, const char *fmt, ...) {
-  char tmp[64];
-  va_list ap;
-  int n;
-  va_start(ap, fmt);
-  n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  if (n > 0) sb_add(b, tmp, (size_t)TP_MIN((size_t)n, sizeof tmp - 1));
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-  uint32_t c;
-  size_t len, i;
-  if (s[0] < 0x80) return 1;
-  if (s[0] >= 0xC2 && s[0] <= 0xDF) len = 2, c = s[0] & 0x1F;
-  else if (s[0] >= 0xE0 && s[0] <= 0xEF) len = 3, c = s[0] & 0x0F;
-  else if (s[0] >= 0xF0 && s[0] <= 0xF4) len = 4, c = s[0] & 0x07;
-  else return 0;
-  if (len > n) return 0;
-  for (i = 1; i < len; i++) {
-    if ((s[i] & 0xC0) != 0x80) return 0;
-    c = (c << 6) | (s[i] & 0x3F);
-  }
-  if ((len == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
-      (len == 4 && (c < 0x10000 || c > 0x10FFFF)))
-    return 0;
-  return len;
-}
-
-static bool utf8_valid(const char *s, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    size_t k = utf8_seq((const unsigned char *)s + i, n - i);
-    if (!k) return false;
-    i += k;
-  }
-  return true;
-}
-
 /* A JSON string for valid UTF-8, otherwise {"hex":"..."} so that any byte
  * string survives (GGUF does not require UTF-8). */
-static void sb_json_string(sbuf *b, const char *s, size_t n) {
-  size_t i, run = 0;
-  if (!utf8_valid(s, n)) {
+static void sb_json_string(tp_textbuf *b, const char *s, size_t n) {
+  size_t i;
+  if (!tp_utf8_valid(s, n, NULL)) {
     static const char hx[] = "0123456789abcdef";
-    sb_str(b, "{\"hex\":\"");
-    for (i = 0; i < n && b->st == TP_OK; i++) {
+    tp_textbuf_puts(b, "{\"hex\":\"");
+    for (i = 0; i < n && b->status == TP_OK; i++) {
       char two[2] = {hx[(unsigned char)s[i] >> 4], hx[(unsigned char)s[i] & 15]};
-      sb_add(b, two, 2);
+      tp_textbuf_append(b, two, 2);
     }
-    sb_str(b, "\"}");
+    tp_textbuf_puts(b, "\"}");
     return;
   }
-  sb_add(b, "\"", 1);
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    const char *esc = NULL;
-    char u[8];
-    if (c == '"') esc = "\\\"";
-    else if (c == '\\') esc = "\\\\";
-    else if (c == '\n') esc = "\\n";
-    else if (c == '\r') esc = "\\r";
-    else if (c == '\t') esc = "\\t";
-    else if (c < 0x20 || c == 0x7F) {
-      snprintf(u, sizeof u, "\\u%04x", c);
-      esc = u;
-    }
-    if (esc) {
-      sb_add(b, s + i - run, run);
-      run = 0;
-      sb_str(b, esc);
-    } else {
-      run++;
-    }
-  }
-  sb_add(b, s + n - run, run);
-  sb_add(b, "\"", 1);
+  tp_json_put_string(b, s, n, TP_JSON_GGUF_META);
 }
 
 /* Floats: enough digits to round-trip (9 for binary32, 17 for binary64),
@@ -135,22 +40,22 @@ static void sb_json_string(sbuf *b, const char *s, size_t n) {
  * non-finite values as strings. NaNs keep their exact bits ("nan:0x..."),
  * so binary32 values are handled as bits: widening a signalling NaN to
  * double would quiet it. */
-static void sb_nonfinite(sbuf *b, int is_nan, int neg, int canonical,
+static void sb_nonfinite(tp_textbuf *b, int is_nan, int neg, int canonical,
                          uint64_t bits, int is_f32) {
-  if (!is_nan) sb_str(b, neg ? "\"-inf\"" : "\"inf\"");
-  else if (canonical) sb_str(b, "\"nan\"");
-  else if (is_f32) sb_fmt(b, "\"nan:0x%08" PRIx32 "\"", (uint32_t)bits);
-  else sb_fmt(b, "\"nan:0x%016" PRIx64 "\"", bits);
+  if (!is_nan) tp_textbuf_puts(b, neg ? "\"-inf\"" : "\"inf\"");
+  else if (canonical) tp_textbuf_puts(b, "\"nan\"");
+  else if (is_f32) tp_textbuf_printf(b, "\"nan:0x%08" PRIx32 "\"", (uint32_t)bits);
+  else tp_textbuf_printf(b, "\"nan:0x%016" PRIx64 "\"", bits);
 }
 
-static void sb_digits(sbuf *b, double d, int is_f32) {
+static void sb_digits(tp_textbuf *b, double d, int is_f32) {
   char tmp[48];
-  snprintf(tmp, sizeof tmp, is_f32 ? "%.9g" : "%.17g", d);
-  sb_str(b, tmp);
-  if (!strpbrk(tmp, ".eE")) sb_str(b, ".0");
+  tp_fmt_real(tmp, sizeof tmp, d,
+              TP_FMT_FULL | TP_FMT_POINT | (is_f32 ? TP_FMT_F32 : 0));
+  tp_textbuf_puts(b, tmp);
 }
 
-static void sb_f32(sbuf *b, uint32_t bits) {
+static void sb_f32(tp_textbuf *b, uint32_t bits) {
   if ((bits & 0x7F800000u) == 0x7F800000u)
     sb_nonfinite(b, (bits & 0x7FFFFFu) != 0, (int)(bits >> 31),
                  bits == 0x7FC00000u, bits, 1);
@@ -158,7 +63,7 @@ static void sb_f32(sbuf *b, uint32_t bits) {
     sb_digits(b, (double)tp_bits_f32(bits), 1);
 }
 
-static void sb_f64(sbuf *b, uint64_t bits) {
+static void sb_f64(tp_textbuf *b, uint64_t bits) {
   if ((bits & 0x7FF0000000000000ull) == 0x7FF0000000000000ull)
     sb_nonfinite(b, (bits & 0xFFFFFFFFFFFFFull) != 0, (int)(bits >> 63),
                  bits == 0x7FF8000000000000ull, bits, 0);
@@ -166,45 +71,45 @@ static void sb_f64(sbuf *b, uint64_t bits) {
     sb_digits(b, tp_bits_f64(bits), 0);
 }
 
-static void sb_scalar(sbuf *b, tp_value_type t, const void *p) {
+static void sb_scalar(tp_textbuf *b, tp_value_type t, const void *p) {
   switch (t) {
-  case TP_VALUE_U8: sb_fmt(b, "%u", (unsigned)*(const uint8_t *)p); break;
-  case TP_VALUE_I8: sb_fmt(b, "%d", (int)*(const int8_t *)p); break;
+  case TP_VALUE_U8: tp_textbuf_printf(b, "%u", (unsigned)*(const uint8_t *)p); break;
+  case TP_VALUE_I8: tp_textbuf_printf(b, "%d", (int)*(const int8_t *)p); break;
   case TP_VALUE_U16: {
     uint16_t v;
     memcpy(&v, p, 2);
-    sb_fmt(b, "%u", (unsigned)v);
+    tp_textbuf_printf(b, "%u", (unsigned)v);
     break;
   }
   case TP_VALUE_I16: {
     int16_t v;
     memcpy(&v, p, 2);
-    sb_fmt(b, "%d", (int)v);
+    tp_textbuf_printf(b, "%d", (int)v);
     break;
   }
   case TP_VALUE_U32: {
     uint32_t v;
     memcpy(&v, p, 4);
-    sb_fmt(b, "%" PRIu32, v);
+    tp_textbuf_printf(b, "%" PRIu32, v);
     break;
   }
   case TP_VALUE_I32: {
     int32_t v;
     memcpy(&v, p, 4);
-    sb_fmt(b, "%" PRId32, v);
+    tp_textbuf_printf(b, "%" PRId32, v);
     break;
   }
   case TP_VALUE_U64: {
     uint64_t v;
     memcpy(&v, p, 8);
     /* JSON readers (jansson among them) stop at int64 */
-    sb_fmt(b, v > (uint64_t)INT64_MAX ? "\"%" PRIu64 "\"" : "%" PRIu64, v);
+    tp_textbuf_printf(b, v > (uint64_t)INT64_MAX ? "\"%" PRIu64 "\"" : "%" PRIu64, v);
     break;
   }
   case TP_VALUE_I64: {
     int64_t v;
     memcpy(&v, p, 8);
-    sb_fmt(b, "%" PRId64, v);
+    tp_textbuf_printf(b, "%" PRId64, v);
     break;
   }
   case TP_VALUE_F32: {
@@ -219,7 +124,7 @@ static void sb_scalar(sbuf *b, tp_value_type t, const void *p) {
     sb_f64(b, v);
     break;
   }
-  case TP_VALUE_BOOL: sb_str(b, *(const uint8_t *)p ? "true" : "false"); break;
+  case TP_VALUE_BOOL: tp_textbuf_puts(b, *(const uint8_t *)p ? "true" : "false"); break;
   case TP_VALUE_STRING: {
     const tp_string *s = (const tp_string *)p;
     sb_json_string(b, s->data, s->len);
@@ -231,25 +136,25 @@ static void sb_scalar(sbuf *b, tp_value_type t, const void *p) {
 
 /* The JSON text of one KV; index UINT64_MAX leaves "index" out (an entry
  * without one sorts last). */
-static void encode_value(sbuf *b, const tp_value *v, uint64_t index) {
-  if (index != UINT64_MAX) sb_fmt(b, "{\"index\":%" PRIu64 ",", index);
-  else sb_str(b, "{");
-  sb_fmt(b, "\"type\":\"%s\"", tp_value_type_name(v->type));
+static void encode_value(tp_textbuf *b, const tp_value *v, uint64_t index) {
+  if (index != UINT64_MAX) tp_textbuf_printf(b, "{\"index\":%" PRIu64 ",", index);
+  else tp_textbuf_puts(b, "{");
+  tp_textbuf_printf(b, "\"type\":\"%s\"", tp_value_type_name(v->type));
   if (v->type == TP_VALUE_ARRAY) {
     uint64_t i;
     size_t esz = v->elem_type == TP_VALUE_STRING
                      ? sizeof(tp_string)
                      : tp_value_type_size(v->elem_type);
-    sb_fmt(b, ",\"elem_type\":\"%s\",\"value\":[",
+    tp_textbuf_printf(b, ",\"elem_type\":\"%s\",\"value\":[",
            tp_value_type_name(v->elem_type));
-    for (i = 0; i < v->count && b->st == TP_OK; i++) {
-      if (i) sb_add(b, ",", 1);
+    for (i = 0; i < v->count && b->status == TP_OK; i++) {
+      if (i) tp_textbuf_append(b, ",", 1);
       sb_scalar(b, v->elem_type, (const uint8_t *)v->v.array + i * esz);
     }
-    sb_str(b, "]}");
+    tp_textbuf_puts(b, "]}");
     return;
   }
-  sb_str(b, ",\"value\":");
+  tp_textbuf_puts(b, ",\"value\":");
   switch (v->type) {
   case TP_VALUE_U8: { uint8_t x = (uint8_t)v->v.u; sb_scalar(b, v->type, &x); break; }
   case TP_VALUE_BOOL: { uint8_t x = v->v.u != 0; sb_scalar(b, v->type, &x); break; }
@@ -263,9 +168,9 @@ static void encode_value(sbuf *b, const tp_value *v, uint64_t index) {
   case TP_VALUE_F32: { float x = (float)v->v.f; sb_scalar(b, v->type, &x); break; }
   case TP_VALUE_F64: sb_scalar(b, v->type, &v->v.f); break;
   case TP_VALUE_STRING: sb_scalar(b, v->type, &v->v.s); break;
-  default: sb_str(b, "null"); break;
+  default: tp_textbuf_puts(b, "null"); break;
   }
-  sb_str(b, "}");
+  tp_textbuf_puts(b, "}");
 }
 
 static bool has_prefix(const char *s, size_t n, const char *prefix) {
@@ -292,7 +197,7 @@ static bool is_plain_kv(const tp_meta_item *it) {
          !tp_gguf_st_has_prefix(it->key + plen, it->key_len - plen) &&
          !tp_gguf_st_is_order_key(it->key + plen, it->key_len - plen) &&
          !(it->key_len - plen == 6 && !memcmp(it->key + plen, "format", 6)) &&
-         utf8_valid(it->val.v.s.data, it->val.v.s.len);
+         tp_utf8_valid(it->val.v.s.data, it->val.v.s.len, NULL);
 }
 
 /* Byte order of keys, as the SafeTensors writer sorts __metadata__. */
@@ -332,21 +237,21 @@ tp_status tp_gguf_meta_to_safetensors(const tp_metastore *gguf_meta,
     if (plain[i]) {
       st = tp_meta_set(out, it->key + plen, it->key_len - plen, &it->val, 1);
     } else {
-      sbuf key = {0}, val = {0};
+      tp_textbuf key = {0}, val = {0};
       tp_value sv;
-      sb_str(&key, TP_GGUF_ST_PREFIX);
-      sb_add(&key, it->key, it->key_len);
+      tp_textbuf_puts(&key, TP_GGUF_ST_PREFIX);
+      tp_textbuf_append(&key, it->key, it->key_len);
       encode_value(&val, &it->val, emitted);
-      st = key.st != TP_OK ? key.st : val.st;
+      st = key.status != TP_OK ? key.status : val.status;
       if (st == TP_OK) {
         memset(&sv, 0, sizeof sv);
         sv.type = TP_VALUE_STRING;
-        sv.v.s.data = val.p;
+        sv.v.s.data = val.data;
         sv.v.s.len = val.len;
-        st = tp_meta_set(out, key.p, key.len, &sv, 1);
+        st = tp_meta_set(out, key.data, key.len, &sv, 1);
       }
-      free(key.p);
-      free(val.p);
+      free(key.data);
+      free(val.data);
     }
     emitted++;
   }
@@ -356,15 +261,15 @@ tp_status tp_gguf_meta_to_safetensors(const tp_metastore *gguf_meta,
 
 tp_status tp_gguf_encode_value(const tp_value *v, uint64_t index, char **json,
                                size_t *len) {
-  sbuf b = {0};
+  tp_textbuf b = {0};
   encode_value(&b, v, index);
   *json = NULL;
   *len = 0;
-  if (b.st != TP_OK) {
-    free(b.p);
-    return b.st;
+  if (b.status != TP_OK) {
+    free(b.data);
+    return b.status;
   }
-  *json = b.p;
+  *json = b.data;
   *len = b.len;
   return TP_OK;
 }
@@ -374,26 +279,26 @@ tp_status tp_gguf_encode_value(const tp_value *v, uint64_t index, char **json,
  * tensor records already spend on the names (3 MB for 100k tensors). */
 tp_status tp_gguf_tensor_order_to_safetensors(const tp_tensor *t, size_t n,
                                               tp_metastore *out) {
-  sbuf b = {0};
+  tp_textbuf b = {0};
   size_t i;
   tp_value v;
   tp_status st;
-  sb_add(&b, "[", 1);
-  for (i = 0; i < n && b.st == TP_OK; i++) {
-    if (i) sb_add(&b, ",", 1);
+  tp_textbuf_append(&b, "[", 1);
+  for (i = 0; i < n && b.status == TP_OK; i++) {
+    if (i) tp_textbuf_append(&b, ",", 1);
     sb_json_string(&b, t[i].name, t[i].name_len);
   }
-  sb_add(&b, "]", 1);
-  if (b.st != TP_OK) {
-    free(b.p);
-    return b.st;
+  tp_textbuf_append(&b, "]", 1);
+  if (b.status != TP_OK) {
+    free(b.data);
+    return b.status;
   }
   memset(&v, 0, sizeof v);
   v.type = TP_VALUE_STRING;
-  v.v.s.data = b.p;
+  v.v.s.data = b.data;
   v.v.s.len = b.len;
   st = tp_meta_set(out, TP_GGUF_ST_ORDER_KEY, strlen(TP_GGUF_ST_ORDER_KEY), &v, 1);
-  free(b.p);
+  free(b.data);
   return st;
 }
 
@@ -781,17 +686,17 @@ tp_status tp_gguf_meta_from_safetensors(const tp_metastore *st_meta,
         ei++;
       } else {
         const tp_meta_item *it = plain[pi++];
-        sbuf key = {0};
-        sb_str(&key, TP_GGUF_ST_PLAIN_PREFIX);
-        sb_add(&key, it->key, it->key_len);
-        st = key.st;
-        if (st == TP_OK) st = tp_meta_set(out, key.p, key.len, &it->val, 0);
+        tp_textbuf key = {0};
+        tp_textbuf_puts(&key, TP_GGUF_ST_PLAIN_PREFIX);
+        tp_textbuf_append(&key, it->key, it->key_len);
+        st = key.status;
+        if (st == TP_OK) st = tp_meta_set(out, key.data, key.len, &it->val, 0);
         if (st == TP_EEXISTS) {
           char q[200];
-          tp_quote_for_message(q, sizeof q, key.p, key.len);
+          tp_quote_for_message(q, sizeof q, key.data, key.len);
           st = tp_error(TP_EFORMAT, "__metadata__: key \"%s\" given twice", q);
         }
-        free(key.p);
+        free(key.data);
       }
       pos++;
     }

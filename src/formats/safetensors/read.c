@@ -19,6 +19,7 @@
  */
 #include "safetensors.h"
 
+#include "../../codec/json_in.h"
 #include "../../dtype/dtype.h"
 
 #include <jansson.h>
@@ -39,36 +40,21 @@ static tp_status TP_PRINTF(3, 4)
   return tp_error(st, "%s: safetensors: %s", path, msg);
 }
 
-static const char *json_kind(const json_t *v) {
-  switch (json_typeof(v)) {
-  case JSON_OBJECT: return "an object";
-  case JSON_ARRAY: return "an array";
-  case JSON_STRING: return "a string";
-  case JSON_INTEGER: return "an integer";
-  case JSON_REAL: return "a floating-point number";
-  case JSON_TRUE: return "true";
-  case JSON_FALSE: return "false";
-  case JSON_NULL: return "null";
-  }
-  return "a JSON value";
-}
-
 /* Renders a JSON value briefly for a message: numbers as written, other
  * kinds by their kind. */
 static void json_brief(char *buf, size_t len, const json_t *v) {
   if (json_is_integer(v))
     snprintf(buf, len, "%lld", (long long)json_integer_value(v));
-  else if (json_is_real(v)) {
+  else if (json_is_real(v))
     /* keep "4.0" looking like a float so the message explains itself */
-    snprintf(buf, len, "%.17g", json_real_value(v));
-    if (!strpbrk(buf, ".eEn")) strncat(buf, ".0", len - strlen(buf) - 1);
-  } else if (json_is_string(v)) {
+    tp_fmt_real(buf, len, json_real_value(v), TP_FMT_FULL | TP_FMT_POINT);
+  else if (json_is_string(v)) {
     char q[256];
     tp_quote_for_message(q, sizeof q, json_string_value(v),
                          json_string_length(v));
     snprintf(buf, len, "\"%s\"", q);
   } else
-    snprintf(buf, len, "%s", json_kind(v));
+    snprintf(buf, len, "%s", tp_json_kind(v));
 }
 
 /* "[2, 3]" from a shape, cut with "..." when long. */
@@ -90,37 +76,6 @@ static void shape_text(char *buf, size_t len, size_t ndim,
 }
 
 /* ---- header scanning helpers ---------------------------------------------- */
-
-/* Nesting depth of brackets outside strings in s[0..upto). Returns the
- * offset where the depth first exceeds max (or SIZE_MAX), the depth reached
- * at upto in *depth_at_end. Linear, no recursion: it runs before jansson so
- * the depth limit is ours, not the parser's. */
-static size_t scan_depth(const char *s, size_t upto, unsigned max,
-                         unsigned *depth_at_end) {
-  unsigned d = 0;
-  bool in_str = false;
-  size_t i;
-  for (i = 0; i < upto; i++) {
-    char c = s[i];
-    if (in_str) {
-      if (c == '\\')
-        i++;
-      else if (c == '"')
-        in_str = false;
-    } else if (c == '"') {
-      in_str = true;
-    } else if (c == '{' || c == '[') {
-      if (++d > max) {
-        if (depth_at_end) *depth_at_end = d;
-        return i;
-      }
-    } else if ((c == '}' || c == ']') && d > 0) {
-      d--;
-    }
-  }
-  if (depth_at_end) *depth_at_end = d;
-  return SIZE_MAX;
-}
 
 static bool is_ws(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -292,7 +247,7 @@ static tp_status parse_entry(const char *path, tp_arena *a, const char *name,
     return st_fail(path, TP_EFORMAT,
                    "tensor \"%s\": entry is %s, expected an object with dtype, "
                    "shape and data_offsets",
-                   q, json_kind(v));
+                   q, tp_json_kind(v));
   dt = json_object_get(v, "dtype");
   shape = json_object_get(v, "shape");
   offs = json_object_get(v, "data_offsets");
@@ -301,13 +256,13 @@ static tp_status parse_entry(const char *path, tp_arena *a, const char *name,
                    !dt ? "dtype" : !shape ? "shape" : "data_offsets");
   if (!json_is_string(dt))
     return st_fail(path, TP_EFORMAT, "tensor \"%s\": dtype is %s, expected a string",
-                   q, json_kind(dt));
+                   q, tp_json_kind(dt));
   if (!tp_type_from_safetensors_name(json_string_value(dt),
                                      json_string_length(dt), &e->type))
     return unknown_dtype(path, q, dt);
   if (!json_is_array(shape))
     return st_fail(path, TP_EFORMAT, "tensor \"%s\": shape is %s, expected an array",
-                   q, json_kind(shape));
+                   q, tp_json_kind(shape));
   nd = json_array_size(shape);
   e->shape = tp_arena_alloc(a, (nd ? nd : 1) * sizeof *e->shape);
   if (!e->shape) return TP_ENOMEM;
@@ -326,7 +281,7 @@ static tp_status parse_entry(const char *path, tp_arena *a, const char *name,
   if (!json_is_array(offs))
     return st_fail(path, TP_EFORMAT,
                    "tensor \"%s\": data_offsets is %s, expected [begin, end]", q,
-                   json_kind(offs));
+                   tp_json_kind(offs));
   if (json_array_size(offs) != 2)
     return st_fail(path, TP_EFORMAT,
                    "tensor \"%s\": data_offsets has %zu entries (vs 2: [begin, "
@@ -358,7 +313,7 @@ static tp_status check_metadata(const char *path, const json_t *md) {
   if (!json_is_object(md))
     return st_fail(path, TP_EFORMAT,
                    "\"__metadata__\" is %s, expected an object of strings",
-                   json_kind(md));
+                   tp_json_kind(md));
   json_object_keylen_foreach((json_t *)md, k, kl, v) {
     if (!json_is_string(v)) {
       char q[256];
@@ -368,7 +323,7 @@ static tp_status check_metadata(const char *path, const json_t *md) {
       return st_fail(path, TP_EFORMAT,
                      "\"__metadata__\": value of \"%s\" is %s, expected a "
                      "string%s",
-                     q, json_kind(v),
+                     q, tp_json_kind(v),
                      looks_tensor ? " (a tensor cannot be named "
                                     "\"__metadata__\")"
                                   : "");
@@ -753,7 +708,7 @@ static tp_status read_file(tp_model *m, tp_infile *f) {
   /* 5: JSON and schema; our depth limit first, so no parser recurses deep */
   {
     unsigned depth;
-    size_t at = scan_depth(hdr, (size_t)hlen, TP_ST_MAX_DEPTH, &depth);
+    size_t at = tp_json_scan_depth(hdr, (size_t)hlen, TP_ST_MAX_DEPTH, &depth);
     if (at != SIZE_MAX) {
       st = st_fail(path, TP_ELIMIT,
                    "header: JSON nested deeper than %d levels (header byte %zu)",
