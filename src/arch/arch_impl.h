@@ -214,23 +214,6 @@ void tp_arch_key(char *buf, size_t len, const tp_arch_profile *p,
 tp_status tp_arch_authorship(const tp_arch_inputs *in,
                              const tp_arch_mapping *tensors, tp_arch_kvl *l);
 
-/* ---- model ids (modelid.c) -------------------------------------------- */
-
-/* Metadata.get_model_id_components: malloc'ed strings or NULL (caller
- * frees each with free). TP_EUNSUPPORTED for ids with non-ASCII text,
- * whose Unicode casing is not reproduced. */
-typedef struct tp_arch_model_id {
-  char *full_name, *org, *basename, *finetune, *version, *size_label;
-} tp_arch_model_id;
-tp_status tp_arch_model_id_parse(const char *id, int64_t total_params,
-                                 tp_arch_model_id *out);
-void tp_arch_model_id_clear(tp_arch_model_id *c);
-/* Metadata.id_to_title into a malloc'ed string. */
-tp_status tp_arch_id_to_title(const char *s, char **out);
-/* gguf.size_label (utility.py) into buf. */
-void tp_arch_size_label(char *buf, size_t len, uint64_t total, uint64_t shared,
-                        uint64_t expert, uint64_t expert_count);
-
 /* ---- mapping internals shared with reverse.c (tensors.c) -------------- */
 
 struct tp_arch_mapping {

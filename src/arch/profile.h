@@ -122,7 +122,8 @@ void tp_arch_folder_free(tp_arch_folder *f);
  * (lines between a first line "---" and the next "---"; "- no" quoted, tabs
  * replaced by two spaces, then yaml.safe_load) into a JSON object, with
  * YAML 1.1 scalar resolution (yes/no/on/off booleans, ints, floats, nulls;
- * timestamps become {"$yaml": "timestamp", "text": ...}). The subset read:
+ * timestamps become {"$yaml": "timestamp", "text": ...}, the non-finite
+ * floats .inf and .nan {"$yaml": "float", "text": ...}, as JSON has none). The subset read:
  * block mappings and sequences, "- key: value" items, plain and quoted
  * single-line scalars, literal and folded block scalars, single-line flow
  * sequences and mappings, comments. *out is NULL when there is no front
@@ -263,6 +264,26 @@ void tp_arch_mapping_params(const tp_arch_mapping *m, uint64_t *total,
  * non-string name, ...). */
 tp_status tp_arch_gguf_kvs(const tp_arch_profile *p, const tp_arch_inputs *in,
                            const tp_arch_mapping *tensors, tp_metastore *out);
+
+/* ---- model ids ---------------------------------------------------------- */
+
+/* Also what gguf's naming_convention needs to name an output file
+ * (<basename>-<size_label>-<finetune>-<version>-<type>.gguf). */
+
+/* Metadata.get_model_id_components: malloc'ed strings or NULL (caller
+ * frees each with free). TP_EUNSUPPORTED for ids with non-ASCII text,
+ * whose Unicode casing is not reproduced. */
+typedef struct tp_arch_model_id {
+  char *full_name, *org, *basename, *finetune, *version, *size_label;
+} tp_arch_model_id;
+tp_status tp_arch_model_id_parse(const char *id, int64_t total_params,
+                                 tp_arch_model_id *out);
+void tp_arch_model_id_clear(tp_arch_model_id *c);
+/* Metadata.id_to_title into a malloc'ed string. */
+tp_status tp_arch_id_to_title(const char *s, char **out);
+/* gguf.size_label (utility.py) into buf. */
+void tp_arch_size_label(char *buf, size_t len, uint64_t total, uint64_t shared,
+                        uint64_t expert, uint64_t expert_count);
 
 /* ---- the way back: GGUF -> HF ---------------------------------------- */
 

@@ -366,15 +366,23 @@ tp_status tp_arch_hf_config(const tp_arch_profile *p, const tp_model *m,
     }
     json_decref(swa);
   }
+  /* biases the config class only has on request (transformers' GGUF
+   * loader does not set these, and drops the biases) */
+  if (st == TP_OK && !(p->flags & PF_BERT) && strcmp(p->name, "qwen2") &&
+      find_tensor(m, "blk.0.attn_q.bias") != SIZE_MAX)
+    json_object_set_new(c, "attention_bias", json_true());
+  if (st == TP_OK && (p->flags & PF_EXPERTS_MIXTRAL) &&
+      find_tensor(m, "blk.0.ffn_up.bias") != SIZE_MAX)
+    json_object_set_new(c, "mlp_bias", json_true());
   if (st == TP_OK && (p->flags & PF_BERT)) {
-    uint64_t tt = rows_of(m, "token_types.weight", 1);
+    uint64_t tt = rows_of(m, "token_types.weight", 0);
     if (tt) json_object_set_new(c, "type_vocab_size", json_integer((json_int_t)tt));
   }
   /* vocabulary: the vocab_size key, else the embedding's rows (transformers
    * takes the token list's length; the reference writes one per row) */
   if (st == TP_OK) {
     const tp_value *vs = kv(m, p, "vocab_size");
-    vocab = vs && vs->type == TP_VALUE_U32 ? vs->v.u : rows_of(m, "token_embd.weight", 1);
+    vocab = vs && vs->type == TP_VALUE_U32 ? vs->v.u : rows_of(m, "token_embd.weight", 0);
     if (vocab) json_object_set_new(c, "vocab_size", json_integer((json_int_t)vocab));
   }
   if (st == TP_OK) {

@@ -144,25 +144,21 @@ static bool yaml_int(const char *s, size_t n, json_t **out) {
 static bool yaml_float(const char *s, size_t n, json_t **out) {
   char buf[128];
   size_t i = 0, k = 0;
-  int neg = 0;
   if (!n || n >= sizeof buf) return false;
-  if ((n == 4 || n == 5) && (s[0] != '.' || (n == 5 && strchr("+-", s[0])))) {
-    /* fallthrough to the checks below */
-  }
   {
     const char *t = s;
     size_t m = n;
     if (t[0] == '-' || t[0] == '+') {
-      neg = t[0] == '-';
       t++;
       m--;
     }
-    if (m == 4 && (!memcmp(t, ".inf", 4) || !memcmp(t, ".Inf", 4) || !memcmp(t, ".INF", 4))) {
-      *out = json_real(neg ? -INFINITY : INFINITY); /* jansson refuses: caught */
-      return true;
-    }
-    if (n == 4 && (!memcmp(s, ".nan", 4) || !memcmp(s, ".NaN", 4) || !memcmp(s, ".NAN", 4))) {
-      *out = json_real(NAN);
+    /* JSON has no infinities or NaN: a marker object, which no metadata
+     * field accepts (the reference would fail on such a value too) */
+    if ((m == 4 && (!memcmp(t, ".inf", 4) || !memcmp(t, ".Inf", 4) ||
+                    !memcmp(t, ".INF", 4))) ||
+        (n == 4 && (!memcmp(s, ".nan", 4) || !memcmp(s, ".NaN", 4) ||
+                    !memcmp(s, ".NAN", 4)))) {
+      *out = json_pack("{s:s,s:s#}", "$yaml", "float", "text", s, (int)n);
       return true;
     }
   }

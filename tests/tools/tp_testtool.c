@@ -16,6 +16,14 @@
  *       (key, GGUF type, value, in order; general.file_type = N, default 0)
  *       and the tensor mapping (GGUF name, ggml-order shape, sources,
  *       transform, keep_f32 and why).
+ *   tp-testtool hf-card FILE
+ *       Prints README.md's front matter as tp_arch_card_parse reads it
+ *       (JSON; null when there is none).
+ *   tp-testtool hf-model-id ID TOTAL_PARAMS
+ *       Prints metadata.py's get_model_id_components of ID as JSON, and
+ *       id_to_title of its name.
+ *   tp-testtool hf-size-label TOTAL SHARED EXPERT EXPERT_COUNT
+ *       Prints gguf-py's size_label of the parameter counts as JSON.
  *   tp-testtool gguf-arch FILE
  *       The way back for a GGUF file: the profile, the config.json and
  *       generation_config.json rebuilt, and for each HF tensor its GGUF
@@ -43,6 +51,9 @@ static int usage(void) {
           "usage: tp-testtool convert SRC_TYPE DST_TYPE [--ref] [--no-simd]\n"
           "       tp-testtool features\n"
           "       tp-testtool hf-arch DIR [--file-type N] [--model-name NAME]\n"
+          "       tp-testtool hf-card FILE\n"
+          "       tp-testtool hf-model-id ID TOTAL_PARAMS\n"
+          "       tp-testtool hf-size-label TOTAL SHARED EXPERT EXPERT_COUNT\n"
           "       tp-testtool gguf-arch FILE\n");
   return 2;
 }
@@ -216,7 +227,7 @@ static json_t *arch_tensor_json(const tp_arch_out_tensor *t,
 }
 
 static int arch_print(json_t *root) {
-  char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+  char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY);
   json_decref(root);
   if (!text) return fail("%s", "cannot render JSON");
   fputs(text, stdout);
@@ -353,7 +364,59 @@ static int cmd_gguf_arch(int argc, char **argv) {
   return arch_print(root);
 }
 
+static int cmd_hf_card(int argc, char **argv) {
+  FILE *f;
+  unsigned char *text;
+  size_t len;
+  json_t *card = NULL;
+  tp_status st;
+  if (argc != 3) return usage();
+  f = fopen(argv[2], "rb");
+  if (!f) return fail("cannot open %s", argv[2]);
+  text = read_all(f, &len);
+  fclose(f);
+  if (!text) return fail("%s", "cannot read the file");
+  st = tp_arch_card_parse((const char *)text, len, &card);
+  free(text);
+  if (st != TP_OK) return fail("%s", tp_last_error());
+  return arch_print(card ? card : json_null());
+}
+
+static json_t *opt_string(const char *s) { return s ? json_string(s) : json_null(); }
+
+static int cmd_hf_model_id(int argc, char **argv) {
+  tp_arch_model_id c;
+  char *title = NULL;
+  json_t *o;
+  if (argc != 4) return usage();
+  if (tp_arch_model_id_parse(argv[2], strtoll(argv[3], NULL, 10), &c) != TP_OK)
+    return fail("%s", tp_last_error());
+  if (c.full_name && tp_arch_id_to_title(c.full_name, &title) != TP_OK) {
+    tp_arch_model_id_clear(&c);
+    return fail("%s", tp_last_error());
+  }
+  o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "name", opt_string(c.full_name),
+                "org", opt_string(c.org), "basename", opt_string(c.basename),
+                "finetune", opt_string(c.finetune), "version", opt_string(c.version),
+                "size_label", opt_string(c.size_label), "title", opt_string(title));
+  free(title);
+  tp_arch_model_id_clear(&c);
+  return arch_print(o);
+}
+
+static int cmd_hf_size_label(int argc, char **argv) {
+  char buf[64];
+  if (argc != 6) return usage();
+  tp_arch_size_label(buf, sizeof buf, strtoull(argv[2], NULL, 10),
+                     strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10),
+                     strtoull(argv[5], NULL, 10));
+  return arch_print(json_pack("{s:s}", "size_label", buf));
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "hf-size-label")) return cmd_hf_size_label(argc, argv);
+  if (argc >= 2 && !strcmp(argv[1], "hf-card")) return cmd_hf_card(argc, argv);
+  if (argc >= 2 && !strcmp(argv[1], "hf-model-id")) return cmd_hf_model_id(argc, argv);
   if (argc >= 2 && !strcmp(argv[1], "convert")) return cmd_convert(argc, argv);
   if (argc >= 2 && !strcmp(argv[1], "hf-arch")) return cmd_hf_arch(argc, argv);
   if (argc >= 2 && !strcmp(argv[1], "gguf-arch")) return cmd_gguf_arch(argc, argv);
