@@ -280,6 +280,13 @@ tp_status tp_arch_hf_config(const tp_arch_profile *p, const tp_model *m,
   *config = NULL;
   if (generation_config) *generation_config = NULL;
   if (!c) return TP_ENOMEM;
+  if ((p->flags & PF_BERT) && (find_tensor(m, "cls.output.weight") != SIZE_MAX ||
+                               find_tensor(m, "cls.weight") != SIZE_MAX)) {
+    json_decref(c);
+    return tp_error(TP_EUNSUPPORTED,
+                    "GGUF: a BERT classifier head cannot be rebuilt: the "
+                    "reference converter drops the pooler it sits on");
+  }
   json_object_set_new(c, "architectures", json_pack("[s]", p->hf_arch_out));
   json_object_set_new(c, "model_type", json_string(p->model_type_out));
   ff = kv(m, p, "feed_forward_length");

@@ -157,6 +157,9 @@ CASES = [
     Case("bge-small-en-v1.5", "bert", "bert", tokenizer="wordpiece",
          extra=dict(pooling="cls")),
     Case("bert-base-uncased", "bert", "bert_mlm", tokenizer="wordpiece"),
+    Case("bert-base-multilingual-uncased-sentiment", "bert", "bert_cls", tokenizer="wordpiece",
+         config=dict(id2label={0: "negative", 1: "neutral", 2: "positive"},
+                     label2id={"negative": 0, "neutral": 1, "positive": 2})),
     Case("TinyLlama-1.1B-Chat-v1.0", "llama", "llama_legacy"),
 ]
 
@@ -240,8 +243,9 @@ def _config(case: Case):
                 T.Gemma3ForConditionalGeneration)
     if b == "phi3":
         return T.Phi3Config(**kw), T.Phi3ForCausalLM
-    if b in ("bert", "bert_mlm"):
-        return T.BertConfig(**kw), (T.BertModel if b == "bert" else T.BertForMaskedLM)
+    if b in ("bert", "bert_mlm", "bert_cls"):
+        return T.BertConfig(**kw), {"bert": T.BertModel, "bert_mlm": T.BertForMaskedLM,
+                                    "bert_cls": T.BertForSequenceClassification}[b]
     raise KeyError(b)
 
 
