@@ -220,6 +220,7 @@ struct tp_arch_mapping {
   tp_arch_out_tensor *t;
   size_t n, cap;
   tp_arena arena;
+  tp_type auto_type; /* --outtype auto's decision */
 };
 tp_status tp_arch_mapping_new(tp_arch_mapping **out);
 /* Appends a zeroed tensor (names and arrays from the mapping's arena). */

@@ -232,6 +232,10 @@ void tp_arch_mapping_free(tp_arch_mapping *m);
 size_t tp_arch_mapping_count(const tp_arch_mapping *m);
 const tp_arch_out_tensor *tp_arch_mapping_at(const tp_arch_mapping *m,
                                              size_t i);
+/* The reference's --outtype auto: the first BF16 or F16 source tensor with
+ * at least two dimensions (in its reading order, after its filters) gives
+ * its type; F16 when there is none (an F32 checkpoint). */
+tp_type tp_arch_mapping_auto_type(const tp_arch_mapping *m);
 /* gguf-py's GGUFWriter.get_total_parameter_count over the outputs: total,
  * shared and per-expert parameter counts and the mean expert count. */
 void tp_arch_mapping_params(const tp_arch_mapping *m, uint64_t *total,

@@ -18,6 +18,7 @@ tp_status tp_arch_mapping_new(tp_arch_mapping **out) {
   tp_arch_mapping *m = tp_calloc(1, sizeof *m);
   if (!m) return TP_ENOMEM;
   tp_arena_init(&m->arena);
+  m->auto_type = TP_TYPE_F16;
   *out = m;
   return TP_OK;
 }
@@ -38,6 +39,10 @@ void tp_arch_mapping_free(tp_arch_mapping *m) {
 }
 
 size_t tp_arch_mapping_count(const tp_arch_mapping *m) { return m ? m->n : 0; }
+
+tp_type tp_arch_mapping_auto_type(const tp_arch_mapping *m) {
+  return m ? m->auto_type : TP_TYPE_F16;
+}
 
 const tp_arch_out_tensor *tp_arch_mapping_at(const tp_arch_mapping *m,
                                              size_t i) {
@@ -865,6 +870,7 @@ tp_status tp_arch_map_tensors(const tp_arch_profile *p,
                               tp_arch_mapping **out) {
   mapper mp;
   tp_strmap seen;
+  bool auto_done = false;
   const tp_arch_src_tensor **order = NULL;
   char **names = NULL;
   size_t i, j;
@@ -914,6 +920,13 @@ tp_status tp_arch_map_tensors(const tp_arch_profile *p,
       goto done;
     }
     if ((st = tp_strmap_insert(&seen, i, name_key, names)) != TP_OK) goto done;
+    if (!auto_done && order[i]->ndim >= 2 &&
+        (order[i]->type == TP_TYPE_BF16 || order[i]->type == TP_TYPE_F16)) {
+      /* ModelBase.__init__'s GUESSED ftype: the first BF16 or F16 tensor of
+       * at least two dimensions decides (F32 ones are passed over) */
+      auto_done = true;
+      mp.m->auto_type = order[i]->type;
+    }
     (void)k;
   }
   if ((st = synth_tensors(&mp)) != TP_OK) goto done;

@@ -204,6 +204,21 @@ def test_hf_to_gguf_matches_reference(name, outtype, file_type, models_root, spm
         assert out.tobytes() == data.tobytes(), f"{t['name']}: data differs"
 
 
+@pytest.mark.parametrize("name", ["Llama-3.2-1B-Instruct", "gemma-2-2b-it",
+                                  "SmolLM2-135M-Instruct"])
+def test_auto_outtype_matches_reference(name, models_root, spm_model):
+    """--outtype auto: the first BF16/F16 2-D tensor decides (F16 for F32
+    checkpoints); general.file_type and every tensor type follow."""
+    folder = folder_of(name, models_root, spm_model)
+    ref = GGUFReader(str(reference(name, "auto", models_root, spm_model)))
+    j = run_tool("hf-arch", folder)
+    auto = j["auto_type"]
+    assert auto == {"bfloat16": "BF16", "float16": "F16"}.get(CASES[name].dtype, "F16")
+    assert ref.fields["general.file_type"].contents() == {"BF16": 32, "F16": 1}[auto]
+    got = [(t["name"], "F32" if t["keep_f32"] else auto) for t in j["tensors"]]
+    assert got == [(t.name, t.tensor_type.name) for t in ref.tensors]
+
+
 def test_f32_reasons(models_root, spm_model):
     """The F32-kept set says why: norms, 1-D tensors, biases, the MoE router,
     BERT's position and token-type embeddings."""

@@ -311,6 +311,8 @@ static int cmd_hf_arch(int argc, char **argv) {
   json_object_set_new(root, "profile", json_string(tp_arch_profile_name(p)));
   json_object_set_new(root, "gguf_arch", json_string(tp_arch_gguf_name(p)));
   json_object_set_new(root, "hf_arch", hf_arch ? json_string(hf_arch) : json_null());
+  json_object_set_new(root, "auto_type",
+                      json_string(tp_type_name(tp_arch_mapping_auto_type(map))));
   arr = json_array();
   for (i = 0; i < kvs.n; i++)
     json_array_append_new(arr, arch_kv_json(kvs.items[i].key, kvs.items[i].key_len,
