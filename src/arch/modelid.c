@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define MAX_PARTS 64
 
 static bool ci_eq(const char *s, size_t n, const char *word) {
   size_t i;
@@ -145,29 +144,43 @@ void tp_arch_model_id_clear(tp_arch_model_id *c) {
 }
 
 /* "-".join of the parts whose types have `want` (and lack `lacks`). */
-static char *join_parts(char parts[][128], const unsigned *types, size_t n,
-                        unsigned want, unsigned lacks, bool dedupe) {
-  char buf[MAX_PARTS * 129];
-  size_t i, j, used = 0;
+static char *join_parts(char *const *parts, const unsigned *types, size_t n,
+                        unsigned want, unsigned lacks, bool dedupe, tp_status *st) {
+  size_t i, j, used = 0, cap = 1;
+  char *buf;
+  for (i = 0; i < n; i++) cap += strlen(parts[i]) + 1;
+  buf = tp_malloc(cap);
+  if (!buf) {
+    *st = TP_ENOMEM;
+    return NULL;
+  }
   buf[0] = 0;
   for (i = 0; i < n; i++) {
     bool dup = false;
+    size_t l;
     if (!(types[i] & want) || (types[i] & lacks)) continue;
     if (dedupe)
       for (j = 0; j < i && !dup; j++)
         dup = (types[j] & want) && !(types[j] & lacks) && !strcmp(parts[j], parts[i]);
     if (dup) continue;
-    used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s", used ? "-" : "",
-                             parts[i]);
+    if (used) buf[used++] = '-';
+    l = strlen(parts[i]);
+    memcpy(buf + used, parts[i], l);
+    used += l;
+    buf[used] = 0;
   }
-  return used ? tp_strdup(buf) : NULL;
+  if (!used) {
+    free(buf);
+    return NULL;
+  }
+  return buf;
 }
 
 tp_status tp_arch_model_id_parse(const char *id, int64_t total_params,
                                  tp_arch_model_id *out) {
-  char parts[MAX_PARTS][128];
-  unsigned types[MAX_PARTS];
-  size_t np = 0, i;
+  char **parts = NULL, *store = NULL;
+  unsigned *types = NULL;
+  size_t np = 0, i, idlen;
   const char *full, *slash, *p;
   bool at_start = true, any_num_size = false;
   tp_status st;
@@ -193,21 +206,27 @@ tp_status tp_arch_model_id_parse(const char *id, int64_t total_params,
   }
   out->full_name = tp_strdup(full);
   if (!out->full_name) goto nomem;
-  for (p = full; *p;) {
-    const char *e = strchr(p, '-');
-    size_t n = e ? (size_t)(e - p) : strlen(p);
-    if (n) {
-      if (np == MAX_PARTS || n >= sizeof parts[0]) {
-        tp_arch_model_id_clear(out);
-        return tp_error(TP_ELIMIT, "model id \"%.200s\": too many or too long "
-                        "'-'-separated parts", id);
+  /* the parts, each with room for one more character (bloom's 7b1) */
+  idlen = strlen(full);
+  parts = tp_calloc(idlen / 2 + 2, sizeof *parts);
+  types = tp_calloc(idlen / 2 + 2, sizeof *types);
+  store = tp_malloc(2 * idlen + 4);
+  if (!parts || !types || !store) goto nomem;
+  {
+    char *w = store;
+    for (p = full; *p;) {
+      const char *e = strchr(p, '-');
+      size_t n = e ? (size_t)(e - p) : strlen(p);
+      if (n) {
+        parts[np] = w;
+        memcpy(w, p, n);
+        w[n] = 0;
+        w += n + 2;
+        types[np++] = 0;
       }
-      memcpy(parts[np], p, n);
-      parts[np][n] = 0;
-      types[np++] = 0;
+      if (!e) break;
+      p = e + 1;
     }
-    if (!e) break;
-    p = e + 1;
   }
   for (i = 0; i < np; i++) {
     char *part = parts[i];
@@ -223,7 +242,6 @@ tp_status tp_arch_model_id_parse(const char *id, int64_t total_params,
       if (is_digit(part[n - 1]) && n >= 2) {
         /* bloom-7b1 -> 7.1B */
         char last = part[n - 1], prev = part[n - 2];
-        if (n + 1 >= sizeof parts[0]) continue;
         part[n - 2] = '.';
         part[n - 1] = last;
         part[n] = prev;
@@ -284,16 +302,27 @@ tp_status tp_arch_model_id_parse(const char *id, int64_t total_params,
     else
       break;
   }
-  out->basename = join_parts(parts, types, np, T_BASENAME, 0, false);
-  out->size_label = join_parts(parts, types, np, T_SIZE, 0, true);
-  out->finetune = join_parts(parts, types, np, T_FINETUNE, 0, false);
-  out->version = join_parts(parts, types, np, T_VERSION, T_BASENAME, false);
+  st = TP_OK;
+  out->basename = join_parts(parts, types, np, T_BASENAME, 0, false, &st);
+  out->size_label = join_parts(parts, types, np, T_SIZE, 0, true, &st);
+  out->finetune = join_parts(parts, types, np, T_FINETUNE, 0, false, &st);
+  out->version = join_parts(parts, types, np, T_VERSION, T_BASENAME, false, &st);
+  free(parts);
+  free(types);
+  free(store);
+  if (st != TP_OK) {
+    tp_arch_model_id_clear(out);
+    return st;
+  }
   if (!out->size_label && !out->finetune && !out->version) {
     free(out->basename);
     out->basename = NULL;
   }
   return TP_OK;
 nomem:
+  free(parts);
+  free(types);
+  free(store);
   tp_arch_model_id_clear(out);
   return TP_ENOMEM;
 }

@@ -500,9 +500,8 @@ static void expert_names(const tp_arch_profile *p, long long bid, long long xid,
 
 /* The GGUF name of a stacked expert tensor: the expert rule whose template
  * (with {xid} kept) equals merged. */
-static int expert_role(const tp_arch_profile *p, uint32_t blocks,
-                       const char *merged_tpl, long long bid, char *out,
-                       size_t out_len) {
+static int expert_role(const tp_arch_profile *p, const char *merged_tpl,
+                       long long bid, char *out, size_t out_len) {
   size_t r;
   for (r = 0; r < p->n_names; r++) {
     char t[256];
@@ -515,7 +514,6 @@ static int expert_role(const tp_arch_profile *p, uint32_t blocks,
              p->names[r].hf, bid, at + 5);
     if (!strcmp(t, merged_tpl)) {
       gguf_name(out, out_len, (tp_arch_role)p->names[r].role, bid, ".weight");
-      (void)blocks;
       return p->names[r].role;
     }
   }
@@ -569,7 +567,7 @@ static tp_status flush_experts(mapper *mp, long long bid) {
       }
     }
     if (st != TP_OK) break;
-    role = expert_role(mp->p, mp->blocks, merged, bid, gname, sizeof gname);
+    role = expert_role(mp->p, merged, bid, gname, sizeof gname);
     if (role < 0 || first->ndim + 1 > TP_MAX_DIMS) {
       st = tp_error(TP_EFORMAT, "tensor \"%s\": Can not map tensor",
                     quote(q, sizeof q, merged));
@@ -897,7 +895,6 @@ tp_status tp_arch_map_tensors(const tp_arch_profile *p,
   /* index_tensors + filter_tensors: the names the reference works with */
   for (i = 0; i < n; i++) {
     char buf[520];
-    size_t k = (size_t)(order[i] - src);
     if (strlen(order[i]->name) >= sizeof buf - 8) {
       char q[256];
       st = tp_error(TP_EFORMAT, "tensor \"%s\": name longer than %zu bytes",
@@ -927,7 +924,6 @@ tp_status tp_arch_map_tensors(const tp_arch_profile *p,
       auto_done = true;
       mp.m->auto_type = order[i]->type;
     }
-    (void)k;
   }
   if ((st = synth_tensors(&mp)) != TP_OK) goto done;
   for (i = 0; i < n && st == TP_OK; i++) {

@@ -471,7 +471,7 @@ MODEL_IDS = [
     "TheBloke/Mistral-7B-Instruct-v0.2-GGUF", "model", "Llama-2-7b-chat-hf-Q4_K_M",
     "my model name", "./local/thing", "iter3-v2.1-small-large-xl", "a--b---c",
     "deepseek-coder-6.7b-base", "Yi-1.5-9B-Chat-16K", "A3B-test-v1", "x-1_5B-7b1",
-    "Foo-bf16-f32-fp16-iq4_xs-q4_0-Q8_0",
+    "Foo-bf16-f32-fp16-iq4_xs-q4_0-Q8_0", "-".join(["part"] * 120) + "-13B-v2",
 ]
 
 
