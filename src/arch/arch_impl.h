@@ -9,6 +9,12 @@
 
 #include "profile.h"
 
+/* s ends with suffix (names: Python's str.endswith). */
+static inline bool tp_arch_ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && !memcmp(s + n - m, suffix, m);
+}
+
 /* ---- tensor roles (gguf-py MODEL_TENSOR, the ones the profiles use) ------ */
 
 typedef enum tp_arch_role {

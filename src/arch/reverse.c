@@ -437,11 +437,6 @@ tp_status tp_arch_hf_config(const tp_arch_profile *p, const tp_model *m,
 
 /* ---- tensors ----------------------------------------------------------------- */
 
-static bool ends_with(const char *s, const char *suf) {
-  size_t n = strlen(s), m = strlen(suf);
-  return n >= m && !memcmp(s + n - m, suf, m);
-}
-
 /* Expands {bid} and {xid} of an HF template. */
 static void expand(char *buf, size_t len, const char *tpl, long long bid,
                    long long xid) {
@@ -505,8 +500,8 @@ tp_status tp_arch_unmap_tensors(const tp_arch_profile *p, const tp_model *m,
         !strcmp(ti.name.data, "rope_factors_long.weight") ||
         !strcmp(ti.name.data, "rope_factors_short.weight"))
       continue; /* configuration, rebuilt in config.json */
-    if (ends_with(ti.name.data, ".weight")) suffix = ".weight";
-    else if (ends_with(ti.name.data, ".bias")) suffix = ".bias";
+    if (tp_arch_ends_with(ti.name.data, ".weight")) suffix = ".weight";
+    else if (tp_arch_ends_with(ti.name.data, ".bias")) suffix = ".bias";
     bl = ti.name.len - strlen(suffix);
     if (bl >= sizeof base) bl = sizeof base - 1;
     memcpy(base, ti.name.data, bl);

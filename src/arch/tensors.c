@@ -81,11 +81,6 @@ void tp_arch_mapping_params(const tp_arch_mapping *m, uint64_t *total,
 
 /* ---- names ---------------------------------------------------------------- */
 
-static bool ends_with(const char *s, const char *suf) {
-  size_t n = strlen(s), m = strlen(suf);
-  return n >= m && !memcmp(s + n - m, suf, m);
-}
-
 static bool starts_with(const char *s, const char *pre) {
   return !strncmp(s, pre, strlen(pre));
 }
@@ -171,7 +166,7 @@ static int map_name(const tp_arch_profile *p, uint32_t blocks, const char *name,
   char base[512];
   for (s = 0; s < 3; s++) {
     size_t n = strlen(name), sl = strlen(suffixes[s]);
-    if (!ends_with(name, suffixes[s]) || n - sl >= sizeof base) continue;
+    if (!tp_arch_ends_with(name, suffixes[s]) || n - sl >= sizeof base) continue;
     memcpy(base, name, n - sl);
     base[n - sl] = 0;
     for (r = 0; r < p->n_names; r++) {
@@ -243,7 +238,7 @@ static void f32_rule(tp_arch_out_tensor *t, int role) {
   if (t->ndim <= 1) {
     t->keep_f32 = TP_ARCH_F32_1D;
     t->why = "1-D tensor (n_dims <= 1)";
-  } else if (ends_with(t->name, "_norm.weight")) {
+  } else if (tp_arch_ends_with(t->name, "_norm.weight")) {
     t->keep_f32 = TP_ARCH_F32_NORM;
     t->why = "norm weight (name ends _norm.weight)";
   } else if (role >= 0 && tp_arch_roles[role].f32) {
@@ -251,8 +246,8 @@ static void f32_rule(tp_arch_out_tensor *t, int role) {
     t->why = role == R_FFN_GATE_INP   ? "MoE router (FFN_GATE_INP)"
              : role == R_POS_EMBD     ? "position embeddings (POS_EMBD)"
                                       : "token type embeddings (TOKEN_TYPES)";
-  } else if (!ends_with(t->name, ".weight") && !ends_with(t->name, ".lora_a") &&
-             !ends_with(t->name, ".lora_b")) {
+  } else if (!tp_arch_ends_with(t->name, ".weight") && !tp_arch_ends_with(t->name, ".lora_a") &&
+             !tp_arch_ends_with(t->name, ".lora_b")) {
     t->keep_f32 = TP_ARCH_F32_NOT_WEIGHT;
     t->why = "not a weight (name does not end .weight: a bias)";
   }
@@ -446,8 +441,8 @@ static bool filter_name(const tp_arch_profile *p, const char *in, char *buf,
     size_t l;
     if (starts_with(buf, "bert.")) memmove(buf, buf + 5, strlen(buf + 5) + 1);
     l = strlen(buf);
-    if (ends_with(buf, ".gamma") && l + 1 < len) strcpy(buf + l - 6, ".weight");
-    else if (ends_with(buf, ".beta")) strcpy(buf + l - 5, ".bias");
+    if (tp_arch_ends_with(buf, ".gamma") && l + 1 < len) strcpy(buf + l - 6, ".weight");
+    else if (tp_arch_ends_with(buf, ".beta")) strcpy(buf + l - 5, ".bias");
     if (!strcmp(buf, "embeddings.position_ids") ||
         !strcmp(buf, "pooler.dense.weight") || !strcmp(buf, "pooler.dense.bias") ||
         starts_with(buf, "cls.predictions") ||
@@ -456,7 +451,7 @@ static bool filter_name(const tp_arch_profile *p, const char *in, char *buf,
   }
   if ((p->flags & PF_SKIP_LM_HEAD) && !strcmp(buf, "lm_head.weight")) return false;
   if (multimodal(buf)) return false;
-  if (ends_with(buf, "e_score_correction_bias")) {
+  if (tp_arch_ends_with(buf, "e_score_correction_bias")) {
     /* ModelBase: e_score_correction_bias -> e_score_correction.bias */
     char *at = strstr(buf, "e_score_correction_bias");
     if (strlen(buf) + 1 < len) {
@@ -655,15 +650,15 @@ static tp_status modify(mapper *mp, const char *name_in, size_t src) {
     x = TP_ARCH_XFORM_FIRST_ROWS;
     arg = (uint32_t)mp->vocab_real;
   }
-  if ((p->flags & PF_NORM_PLUS_ONE) && ends_with(name, "norm.weight")) {
+  if ((p->flags & PF_NORM_PLUS_ONE) && tp_arch_ends_with(name, "norm.weight")) {
     if (x != TP_ARCH_XFORM_COPY)
       return tp_error(TP_EUNSUPPORTED, "tensor \"%s\": two transforms",
                       quote(q, sizeof q, name));
     x = TP_ARCH_XFORM_ADD_ONE;
   }
   if (p->flags & PF_EXPERTS_MIXTRAL) {
-    bool isq = ends_with(name, "q_proj.weight") || ends_with(name, "q_proj.bias");
-    bool isk = ends_with(name, "k_proj.weight") || ends_with(name, "k_proj.bias");
+    bool isq = tp_arch_ends_with(name, "q_proj.weight") || tp_arch_ends_with(name, "q_proj.bias");
+    bool isk = tp_arch_ends_with(name, "k_proj.weight") || tp_arch_ends_with(name, "k_proj.bias");
     if (isq || isk) {
       uint64_t rows = t->ndim ? t->shape[0] : 1;
       int64_t heads = isq ? mp->n_head : mp->n_kv_head;
@@ -685,10 +680,10 @@ static tp_status modify(mapper *mp, const char *name_in, size_t src) {
     }
   }
   if (p->flags & PF_EXPERTS_QWEN) {
-    if (ends_with(name, "mlp.experts.down_proj") ||
-        ends_with(name, "mlp.experts.down_proj.weight") ||
-        ends_with(name, "mlp.experts.gate_up_proj") ||
-        ends_with(name, "mlp.experts.gate_up_proj.weight"))
+    if (tp_arch_ends_with(name, "mlp.experts.down_proj") ||
+        tp_arch_ends_with(name, "mlp.experts.down_proj.weight") ||
+        tp_arch_ends_with(name, "mlp.experts.gate_up_proj") ||
+        tp_arch_ends_with(name, "mlp.experts.gate_up_proj.weight"))
       return tp_error(TP_EUNSUPPORTED,
                       "tensor \"%s\": fused expert tensors (transformers' "
                       "in-memory layout) are not supported; save the model with "
@@ -929,9 +924,9 @@ tp_status tp_arch_map_tensors(const tp_arch_profile *p,
   for (i = 0; i < n && st == TP_OK; i++) {
     if (!names[i]) continue;
     /* prepare_tensors: "we don't need these" */
-    if (ends_with(names[i], ".attention.masked_bias") ||
-        ends_with(names[i], ".attention.bias") ||
-        ends_with(names[i], ".rotary_emb.inv_freq"))
+    if (tp_arch_ends_with(names[i], ".attention.masked_bias") ||
+        tp_arch_ends_with(names[i], ".attention.bias") ||
+        tp_arch_ends_with(names[i], ".rotary_emb.inv_freq"))
       continue;
     st = modify(&mp, names[i], (size_t)(order[i] - src));
   }

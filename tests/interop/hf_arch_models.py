@@ -106,6 +106,29 @@ tags: [chat, "text generation"]  # a flow list
 text
 """
 
+# values metadata.py keeps with their YAML types: a list license is joined,
+# "language: no" is a boolean (no languages written), an empty base_model
+# still writes base_model.count = 0, integer tags make an INT32 array,
+# dataset entries as objects and as URLs, the card's name wins
+TRICKY_CARD = """---
+name: My Chat Model
+license:
+- mit
+- apache-2.0
+language: no
+base_model:
+tags:
+- 2024
+- 7
+model_creator: Someone
+datasets:
+- name: Custom Data
+  url: https://example.com/data
+- https://huggingface.co/datasets/org/ds
+- https://huggingface.co/org/ds2
+---
+"""
+
 CASES = [
     Case("SmolLM2-135M-Instruct", "llama", "llama",
          config=dict(num_key_value_heads=2, tie_word_embeddings=True),
@@ -161,6 +184,8 @@ CASES = [
          config=dict(id2label={0: "negative", 1: "neutral", 2: "positive"},
                      label2id={"negative": 0, "neutral": 1, "positive": 2})),
     Case("TinyLlama-1.1B-Chat-v1.0", "llama", "llama_legacy"),
+    Case("Llama-2-7b-chat-hf", "llama", "llama",
+         config=dict(num_key_value_heads=4, mlp_bias=True), card=TRICKY_CARD),
 ]
 
 CASE_IDS = [c.name for c in CASES]

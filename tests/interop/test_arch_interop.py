@@ -428,8 +428,10 @@ def test_gguf_to_hf(name, models_root, spm_model, tmp_path):
         sd = theirs.state_dict()
         for k, v in rebuilt.items():
             if k not in sd:
-                # transformers' GGUF config has no attention_bias: it drops them
-                assert k.endswith("_proj.bias") and mine.attention_bias, k
+                # transformers' GGUF config has no attention_bias / mlp_bias:
+                # it drops the biases
+                assert k.endswith("_proj.bias") and (
+                    getattr(mine, "attention_bias", False) or getattr(mine, "mlp_bias", False)), k
                 continue
             assert torch.equal(sd[k], v), f"{k}: differs from transformers' GGUF load"
 
