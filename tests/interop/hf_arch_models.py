@@ -55,6 +55,8 @@ class Case:
     generation: dict | None = None
     shard: str | None = None   # max_shard_size for save_pretrained
     extra: dict = field(default_factory=dict)
+    reverse: bool = True       # also rebuilt from its GGUF (headless models
+                               # come back with a causal-LM's names)
 
 
 SMOLLM_CARD = """---
@@ -184,6 +186,10 @@ CASES = [
          config=dict(id2label={0: "negative", 1: "neutral", 2: "positive"},
                      label2id={"negative": 0, "neutral": 1, "positive": 2})),
     Case("TinyLlama-1.1B-Chat-v1.0", "llama", "llama_legacy"),
+    Case("Llama-3-8B-embed", "llama", "llama_headless", config=dict(num_key_value_heads=2),
+         reverse=False),
+    Case("Qwen2-1.5B-embed", "qwen2", "qwen2_headless", config=dict(num_key_value_heads=2),
+         reverse=False),
     Case("Llama-2-7b-chat-hf", "llama", "llama",
          config=dict(num_key_value_heads=4, mlp_bias=True), card=TRICKY_CARD),
 ]
@@ -243,6 +249,10 @@ def _config(case: Case):
     b = case.build
     if b == "llama":
         return T.LlamaConfig(**kw), T.LlamaForCausalLM
+    if b == "llama_headless":  # LlamaModel: names without "model."
+        return T.LlamaConfig(**kw), T.LlamaModel
+    if b == "qwen2_headless":
+        return T.Qwen2Config(**kw), T.Qwen2Model
     if b == "mistral":
         return T.MistralConfig(**kw), T.MistralForCausalLM
     if b == "mixtral":
