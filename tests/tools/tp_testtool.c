@@ -20,10 +20,30 @@
  *       The way back: writes tokenizer.json, tokenizer_config.json and
  *       special_tokens_map.json built by tp_tokenizer_from_gguf into OUTDIR
  *       (which must exist).
+ *   tp-testtool hf-arch DIR [--file-type N] [--model-name NAME]
+ *       Reads the Hugging Face folder DIR (config.json, README.md, ... and
+ *       the SafeTensors headers through tp_model_open) and prints as JSON
+ *       the architecture profile, the general.* and {arch}.* KVs it maps to
+ *       (key, GGUF type, value, in order; general.file_type = N, default 0)
+ *       and the tensor mapping (GGUF name, ggml-order shape, sources,
+ *       transform, keep_f32 and why).
+ *   tp-testtool hf-card FILE
+ *       Prints README.md's front matter as tp_arch_card_parse reads it
+ *       (JSON; null when there is none).
+ *   tp-testtool hf-model-id ID TOTAL_PARAMS
+ *       Prints metadata.py's get_model_id_components of ID as JSON, and
+ *       id_to_title of its name.
+ *   tp-testtool hf-size-label TOTAL SHARED EXPERT EXPERT_COUNT
+ *       Prints gguf-py's size_label of the parameter counts as JSON.
+ *   tp-testtool gguf-arch FILE
+ *       The way back for a GGUF file: the profile, the config.json and
+ *       generation_config.json rebuilt, and for each HF tensor its GGUF
+ *       source and inverse transform.
  *
  * Type names are anything tp_type_from_name accepts. Errors go to stderr
  * with exit status 2.
  */
+#include "arch/profile.h"
 #include "dtype/dtype.h"
 #include "formats/gguf/gguf.h"
 #include "quant/quant.h"
@@ -49,7 +69,12 @@ static int usage(void) {
           "       tp-testtool features\n"
           "       tp-testtool hf-vocab DIR OUT.gguf [--arch A] [--kind K]\n"
           "                            [--tokenizer-pre NAME] [--n-vocab N]\n"
-          "       tp-testtool gguf-vocab IN.gguf OUTDIR\n");
+          "       tp-testtool gguf-vocab IN.gguf OUTDIR\n"
+          "       tp-testtool hf-arch DIR [--file-type N] [--model-name NAME]\n"
+          "       tp-testtool hf-card FILE\n"
+          "       tp-testtool hf-model-id ID TOTAL_PARAMS\n"
+          "       tp-testtool hf-size-label TOTAL SHARED EXPERT EXPERT_COUNT\n"
+          "       tp-testtool gguf-arch FILE\n");
   return 2;
 }
 
@@ -403,10 +428,288 @@ static int cmd_gguf_vocab(int argc, char **argv) {
   return rc;
 }
 
+/* ---- architecture profiles (hf-arch, gguf-arch) ------------------------- */
+
+static json_t *arch_elem_json(tp_value_type t, const void *arr, uint64_t i) {
+  switch (t) {
+  case TP_VALUE_U8: return json_integer(((const uint8_t *)arr)[i]);
+  case TP_VALUE_I8: return json_integer(((const int8_t *)arr)[i]);
+  case TP_VALUE_U16: return json_integer(((const uint16_t *)arr)[i]);
+  case TP_VALUE_I16: return json_integer(((const int16_t *)arr)[i]);
+  case TP_VALUE_U32: return json_integer(((const uint32_t *)arr)[i]);
+  case TP_VALUE_I32: return json_integer(((const int32_t *)arr)[i]);
+  case TP_VALUE_U64: return json_integer((json_int_t)((const uint64_t *)arr)[i]);
+  case TP_VALUE_I64: return json_integer(((const int64_t *)arr)[i]);
+  case TP_VALUE_F32: return json_real(((const float *)arr)[i]);
+  case TP_VALUE_F64: return json_real(((const double *)arr)[i]);
+  case TP_VALUE_BOOL: return json_boolean(((const uint8_t *)arr)[i] != 0);
+  case TP_VALUE_STRING: {
+    const tp_string *s = &((const tp_string *)arr)[i];
+    return json_stringn(s->data, s->len);
+  }
+  default: return json_null();
+  }
+}
+
+/* {"key", "type", ["elem_type"], "value"} for one KV. */
+static json_t *arch_kv_json(const char *key, size_t key_len, const tp_value *v) {
+  json_t *o = json_object(), *val;
+  json_object_set_new(o, "key", json_stringn(key, key_len));
+  json_object_set_new(o, "type", json_string(tp_value_type_name(v->type)));
+  switch (v->type) {
+  case TP_VALUE_U8: case TP_VALUE_U16: case TP_VALUE_U32: case TP_VALUE_U64:
+  case TP_VALUE_BOOL:
+    val = v->type == TP_VALUE_BOOL ? json_boolean(v->v.u != 0)
+                                   : json_integer((json_int_t)v->v.u);
+    break;
+  case TP_VALUE_I8: case TP_VALUE_I16: case TP_VALUE_I32: case TP_VALUE_I64:
+    val = json_integer(v->v.i);
+    break;
+  case TP_VALUE_F32: case TP_VALUE_F64:
+    val = json_real(v->v.f);
+    break;
+  case TP_VALUE_STRING:
+    val = json_stringn(v->v.s.data, v->v.s.len);
+    break;
+  case TP_VALUE_ARRAY: {
+    uint64_t i;
+    val = json_array();
+    json_object_set_new(o, "elem_type", json_string(tp_value_type_name(v->elem_type)));
+    for (i = 0; i < v->count; i++)
+      json_array_append_new(val, arch_elem_json(v->elem_type, v->v.array, i));
+    break;
+  }
+  default:
+    val = json_null();
+  }
+  json_object_set_new(o, "value", val);
+  return o;
+}
+
+/* One output tensor of a mapping; shape in ggml order (reversed). */
+static json_t *arch_tensor_json(const tp_arch_out_tensor *t,
+                                const char *const *src_names) {
+  json_t *o = json_object(), *shape = json_array(), *src = json_array();
+  uint32_t d;
+  size_t i;
+  json_object_set_new(o, "name", json_string(t->name));
+  json_object_set_new(o, "role", json_string(t->role ? t->role : ""));
+  for (d = t->ndim; d-- > 0;) json_array_append_new(shape, json_integer((json_int_t)t->shape[d]));
+  json_object_set_new(o, "shape", shape);
+  for (i = 0; i < t->n_src; i++) json_array_append_new(src, json_string(src_names[t->src[i]]));
+  json_object_set_new(o, "sources", src);
+  json_object_set_new(o, "src_type", json_string(tp_type_name(t->src_type)));
+  json_object_set_new(o, "work_type", json_string(tp_type_name(t->work_type)));
+  json_object_set_new(o, "xform", json_string(tp_arch_xform_name(t->xform)));
+  json_object_set_new(o, "xform_arg", json_integer(t->xform_arg));
+  json_object_set_new(o, "keep_f32", json_boolean(t->keep_f32 != TP_ARCH_F32_NO));
+  json_object_set_new(o, "why", t->why ? json_string(t->why) : json_null());
+  if (t->xform == TP_ARCH_XFORM_SYNTH) {
+    json_t *a = json_array();
+    for (i = 0; i < t->n_synth; i++) json_array_append_new(a, json_real(t->synth[i]));
+    json_object_set_new(o, "synth", a);
+  }
+  return o;
+}
+
+static int arch_print(json_t *root) {
+  char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY);
+  json_decref(root);
+  if (!text) return fail("%s", "cannot render JSON");
+  fputs(text, stdout);
+  fputc('\n', stdout);
+  free(text);
+  return 0;
+}
+
+/* The tensor descriptions of a model, for the mapping functions. */
+static int arch_sources(tp_model *m, tp_arch_src_tensor **out, const char ***names) {
+  size_t n = tp_model_tensor_count(m), i;
+  tp_arch_src_tensor *s = calloc(n ? n : 1, sizeof *s);
+  const char **nm = calloc(n ? n : 1, sizeof *nm);
+  if (!s || !nm) return -1;
+  for (i = 0; i < n; i++) {
+    tp_tensor_info ti;
+    tp_model_tensor(m, i, &ti);
+    s[i].name = ti.name.data;
+    s[i].type = ti.type;
+    s[i].ndim = ti.ndim;
+    memcpy(s[i].shape, ti.shape, sizeof s[i].shape);
+    s[i].file = ti.file_index;
+    nm[i] = ti.name.data;
+  }
+  *out = s;
+  *names = nm;
+  return 0;
+}
+
+static int cmd_hf_arch(int argc, char **argv) {
+  tp_arch_folder *folder = NULL;
+  tp_arch_inputs in;
+  const tp_arch_profile *p;
+  const char *hf_arch = NULL, *model_name = NULL;
+  tp_model *m = NULL;
+  tp_arch_src_tensor *src = NULL;
+  const char **names = NULL;
+  tp_arch_mapping *map = NULL;
+  tp_metastore kvs;
+  json_t *root, *arr;
+  unsigned long file_type = 0;
+  size_t i;
+  int a;
+  if (argc < 3) return usage();
+  for (a = 3; a < argc; a++) {
+    if (!strcmp(argv[a], "--file-type") && a + 1 < argc)
+      file_type = strtoul(argv[++a], NULL, 10);
+    else if (!strcmp(argv[a], "--model-name") && a + 1 < argc)
+      model_name = argv[++a];
+    else
+      return fail("unknown option '%s'", argv[a]);
+  }
+  if (tp_arch_folder_load(argv[2], &folder, &in) != TP_OK) return fail("%s", tp_last_error());
+  in.file_type = (uint32_t)file_type;
+  in.model_name = model_name;
+  if (tp_arch_for_config(in.config, &p, &hf_arch) != TP_OK) {
+    tp_arch_folder_free(folder);
+    return fail("%s", tp_last_error());
+  }
+  if (tp_model_open(&m, argv[2], NULL) != TP_OK || arch_sources(m, &src, &names) ||
+      tp_arch_map_tensors(p, &in, src, tp_model_tensor_count(m), &map) != TP_OK) {
+    int rc = fail("%s", tp_last_error());
+    tp_model_free(m);
+    free(src);
+    free(names);
+    tp_arch_folder_free(folder);
+    return rc;
+  }
+  tp_meta_init(&kvs);
+  if (tp_arch_gguf_kvs(p, &in, map, &kvs) != TP_OK) {
+    int rc = fail("%s", tp_last_error());
+    tp_meta_free(&kvs);
+    tp_arch_mapping_free(map);
+    tp_model_free(m);
+    free(src);
+    free(names);
+    tp_arch_folder_free(folder);
+    return rc;
+  }
+  root = json_object();
+  json_object_set_new(root, "profile", json_string(tp_arch_profile_name(p)));
+  json_object_set_new(root, "gguf_arch", json_string(tp_arch_gguf_name(p)));
+  json_object_set_new(root, "hf_arch", hf_arch ? json_string(hf_arch) : json_null());
+  json_object_set_new(root, "auto_type",
+                      json_string(tp_type_name(tp_arch_mapping_auto_type(map))));
+  arr = json_array();
+  for (i = 0; i < kvs.n; i++)
+    json_array_append_new(arr, arch_kv_json(kvs.items[i].key, kvs.items[i].key_len,
+                                            &kvs.items[i].val));
+  json_object_set_new(root, "kvs", arr);
+  arr = json_array();
+  for (i = 0; i < tp_arch_mapping_count(map); i++)
+    json_array_append_new(arr, arch_tensor_json(tp_arch_mapping_at(map, i), names));
+  json_object_set_new(root, "tensors", arr);
+  tp_meta_free(&kvs);
+  tp_arch_mapping_free(map);
+  tp_model_free(m);
+  free(src);
+  free(names);
+  tp_arch_folder_free(folder);
+  return arch_print(root);
+}
+
+static int cmd_gguf_arch(int argc, char **argv) {
+  tp_model *m = NULL;
+  const tp_arch_profile *p;
+  json_t *config = NULL, *gen = NULL, *root, *arr;
+  tp_arch_mapping *map = NULL;
+  const char **names = NULL;
+  tp_arch_src_tensor *src = NULL;
+  size_t i;
+  if (argc != 3) return usage();
+  if (tp_model_open(&m, argv[2], NULL) != TP_OK) return fail("%s", tp_last_error());
+  if (tp_arch_for_gguf(&m->meta, &p) != TP_OK ||
+      tp_arch_hf_config(p, m, NULL, &config, &gen) != TP_OK ||
+      tp_arch_unmap_tensors(p, m, config, &map) != TP_OK || arch_sources(m, &src, &names)) {
+    int rc = fail("%s", tp_last_error());
+    json_decref(config);
+    json_decref(gen);
+    tp_arch_mapping_free(map);
+    tp_model_free(m);
+    return rc;
+  }
+  root = json_object();
+  json_object_set_new(root, "profile", json_string(tp_arch_profile_name(p)));
+  json_object_set_new(root, "config", config);
+  json_object_set_new(root, "generation_config", gen);
+  arr = json_array();
+  for (i = 0; i < tp_arch_mapping_count(map); i++)
+    json_array_append_new(arr, arch_tensor_json(tp_arch_mapping_at(map, i), names));
+  json_object_set_new(root, "tensors", arr);
+  tp_arch_mapping_free(map);
+  free(src);
+  free(names);
+  tp_model_free(m);
+  return arch_print(root);
+}
+
+static int cmd_hf_card(int argc, char **argv) {
+  FILE *f;
+  unsigned char *text;
+  size_t len;
+  json_t *card = NULL;
+  tp_status st;
+  if (argc != 3) return usage();
+  f = fopen(argv[2], "rb");
+  if (!f) return fail("cannot open %s", argv[2]);
+  text = read_all(f, &len);
+  fclose(f);
+  if (!text) return fail("%s", "cannot read the file");
+  st = tp_arch_card_parse((const char *)text, len, &card);
+  free(text);
+  if (st != TP_OK) return fail("%s", tp_last_error());
+  return arch_print(card ? card : json_null());
+}
+
+static json_t *opt_string(const char *s) { return s ? json_string(s) : json_null(); }
+
+static int cmd_hf_model_id(int argc, char **argv) {
+  tp_arch_model_id c;
+  char *title = NULL;
+  json_t *o;
+  if (argc != 4) return usage();
+  if (tp_arch_model_id_parse(argv[2], strtoll(argv[3], NULL, 10), &c) != TP_OK)
+    return fail("%s", tp_last_error());
+  if (c.full_name && tp_arch_id_to_title(c.full_name, &title) != TP_OK) {
+    tp_arch_model_id_clear(&c);
+    return fail("%s", tp_last_error());
+  }
+  o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "name", opt_string(c.full_name),
+                "org", opt_string(c.org), "basename", opt_string(c.basename),
+                "finetune", opt_string(c.finetune), "version", opt_string(c.version),
+                "size_label", opt_string(c.size_label), "title", opt_string(title));
+  free(title);
+  tp_arch_model_id_clear(&c);
+  return arch_print(o);
+}
+
+static int cmd_hf_size_label(int argc, char **argv) {
+  char buf[64];
+  if (argc != 6) return usage();
+  tp_arch_size_label(buf, sizeof buf, strtoull(argv[2], NULL, 10),
+                     strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10),
+                     strtoull(argv[5], NULL, 10));
+  return arch_print(json_pack("{s:s}", "size_label", buf));
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "hf-size-label")) return cmd_hf_size_label(argc, argv);
+  if (argc >= 2 && !strcmp(argv[1], "hf-card")) return cmd_hf_card(argc, argv);
+  if (argc >= 2 && !strcmp(argv[1], "hf-model-id")) return cmd_hf_model_id(argc, argv);
   if (argc >= 2 && !strcmp(argv[1], "convert")) return cmd_convert(argc, argv);
   if (argc >= 2 && !strcmp(argv[1], "hf-vocab")) return cmd_hf_vocab(argc, argv);
   if (argc >= 2 && !strcmp(argv[1], "gguf-vocab")) return cmd_gguf_vocab(argc, argv);
+  if (argc >= 2 && !strcmp(argv[1], "hf-arch")) return cmd_hf_arch(argc, argv);
+  if (argc >= 2 && !strcmp(argv[1], "gguf-arch")) return cmd_gguf_arch(argc, argv);
   if (argc == 2 && !strcmp(argv[1], "features")) {
     printf("%s\n", tp_build_features());
     return 0;
