@@ -66,7 +66,16 @@ const char cli_help_convert[] =
     "                               expression (repeatable)\n"
     "      --leave-output-tensor    {opt:leave-output-tensor}: do not quantize output.weight\n"
     "      --pure                   {opt:pure} presets: one type for every tensor\n"
-    "      --allow-requantize       allow quantizing quantized tensors\n"
+
+    "      --allow-requantize       allow quantizing quantized tensors\n"    "\n"
+    "Hugging Face model folders to {opt:keep-names} (the architecture from\n"
+    "config.json, the tokenizer files, as convert_hf_to_gguf.py does):\n"
+    "      --keep-names             keep the tensor names and metadata as they\n"
+    "                               are (a file llama.cpp does not load)\n"
+    "      --tokenizer-pre NAME     tokenizer.ggml.pre when the pre-tokenizer\n"
+    "                               is not recognised (a llama.cpp name)\n"
+    "      --vocab-only             metadata and tokenizer only, no tensors\n"
+    "      --model-name NAME        general.name\n"
     "\n"
     "Execution:\n"
     "      --threads N              worker threads (0: one per CPU, the\n"
@@ -103,7 +112,11 @@ enum {
   OPT_OUTPUT_TENSOR_TYPE,
   OPT_TOKEN_EMBEDDING_TYPE,
   OPT_TENSOR_TYPE,
-  OPT_LEAVE_OUTPUT_TENSOR
+  OPT_LEAVE_OUTPUT_TENSOR,
+  OPT_KEEP_NAMES,
+  OPT_TOKENIZER_PRE,
+  OPT_VOCAB_ONLY,
+  OPT_MODEL_NAME
 };
 
 static const cli_opt convert_opts[] = {
@@ -131,6 +144,10 @@ static const cli_opt convert_opts[] = {
     {"token-embedding-type", 0, 1, OPT_TOKEN_EMBEDDING_TYPE},
     {"tensor-type", 0, 1, OPT_TENSOR_TYPE},
     {"leave-output-tensor", 0, 0, OPT_LEAVE_OUTPUT_TENSOR},
+    {"keep-names", 0, 0, OPT_KEEP_NAMES},
+    {"tokenizer-pre", 0, 1, OPT_TOKENIZER_PRE},
+    {"vocab-only", 0, 0, OPT_VOCAB_ONLY},      /* convert_hf_to_gguf.py */
+    {"model-name", 0, 1, OPT_MODEL_NAME},      /* convert_hf_to_gguf.py */
 };
 
 /* Everything the command line asked for. */
@@ -426,6 +443,18 @@ static int parse_args(convert_args *a, int argc, char **argv) {
     case OPT_PURE:
       a->o.flags |= TP_CONVERT_PURE;
       break;
+    case OPT_KEEP_NAMES:
+      a->o.flags |= TP_CONVERT_KEEP_NAMES;
+      break;
+    case OPT_VOCAB_ONLY:
+      a->o.flags |= TP_CONVERT_VOCAB_ONLY;
+      break;
+    case OPT_TOKENIZER_PRE:
+      a->o.tokenizer_pre = v;
+      break;
+    case OPT_MODEL_NAME:
+      a->o.model_name = v;
+      break;
     case OPT_ALLOW_REQUANTIZE:
       a->o.flags |= TP_CONVERT_ALLOW_REQUANTIZE;
       break;
@@ -587,8 +616,8 @@ static json_t *head_json(const convert_args *a, tp_plan *plan,
   json_object_set_new(out, "format",
                       json_string(tp_format_name(tp_plan_format(plan))));
   json_object_set_new(out, "preset",
-                      a->o.ftype >= 0 && format_honours(tp_plan_format(plan), "preset")
-                          ? json_string(tp_ftype_name(a->o.ftype))
+                      tp_plan_ftype(plan) >= 0 && format_honours(tp_plan_format(plan), "preset")
+                          ? json_string(tp_ftype_name(tp_plan_ftype(plan)))
                           : json_null());
   json_object_set_new(root, "input", in);
   json_object_set_new(root, "output", out);
@@ -747,7 +776,7 @@ static int run(convert_args *a) {
       cli_json_print(stdout, doc);
       json_decref(doc);
     } else {
-      print_plan_text(stdout, plan, m, a->in, a->out, a->o.ftype);
+      print_plan_text(stdout, plan, m, a->in, a->out, tp_plan_ftype(plan));
     }
     tp_plan_free(plan);
     tp_model_free(m);
@@ -755,7 +784,7 @@ static int run(convert_args *a) {
   }
 
   if (g_cli.verbosity >= 2)
-    print_plan_text(stderr, plan, m, a->in, a->out, a->o.ftype);
+    print_plan_text(stderr, plan, m, a->in, a->out, tp_plan_ftype(plan));
   if (cli_signal_received()) {
     tp_plan_free(plan);
     tp_model_free(m);

@@ -473,7 +473,13 @@ enum {
   TP_CONVERT_ALLOW_REQUANTIZE = 1u << 4, /**< GGUF: quantized -> quantized */
   TP_CONVERT_PURE = 1u << 5,             /**< GGUF presets: no mixture */
   TP_CONVERT_NO_TENSOR_FIRST_SPLIT = 1u << 6, /**< first split: metadata only */
-  TP_CONVERT_LEAVE_OUTPUT_TENSOR = 1u << 7
+  TP_CONVERT_LEAVE_OUTPUT_TENSOR = 1u << 7,
+  /** Hugging Face -> GGUF: keep the tensor names and metadata as they are
+   *  instead of translating them through the architecture profile (the
+   *  result is no model llama.cpp loads) */
+  TP_CONVERT_KEEP_NAMES = 1u << 8,
+  /** Hugging Face -> GGUF: metadata and tokenizer only, no tensors */
+  TP_CONVERT_VOCAB_ONLY = 1u << 9
 };
 
 /** A per-tensor type override: tensors whose name matches the POSIX extended
@@ -499,11 +505,18 @@ typedef struct tp_convert_options {
   size_t n_type_rules;
   tp_progress_fn progress;
   void *progress_user;
+  /* version 2 */
+  const char *tokenizer_pre; /**< HF -> GGUF: tokenizer.ggml.pre to use when
+                                  the pre-tokenizer is not recognised (one
+                                  of llama.cpp's names), or NULL */
+  const char *model_name;    /**< HF -> GGUF: general.name, or NULL */
 } tp_convert_options;
-#define TP_CONVERT_OPTIONS_VERSION 1
+/** Version 2 appended tokenizer_pre and model_name; version 1 structures
+ *  are still accepted (the new members are then NULL). */
+#define TP_CONVERT_OPTIONS_VERSION 2
 #define TP_CONVERT_OPTIONS_INIT                                             \
   {TP_CONVERT_OPTIONS_VERSION, TP_FORMAT_UNKNOWN, -1, -1, 0, 0, 0, 0, -1,  \
-   -1, NULL, 0, NULL, NULL}
+   -1, NULL, 0, NULL, NULL, NULL, NULL}
 
 typedef struct tp_plan tp_plan;
 
@@ -536,6 +549,10 @@ TP_API tp_status tp_plan_create(tp_plan **out, const tp_model *src,
                                 const tp_convert_options *opts);
 TP_API void tp_plan_free(tp_plan *p);
 TP_API size_t tp_plan_tensor_count(const tp_plan *p);
+/** The GGUF file-type preset the plan applies, or -1 (the options' preset,
+ *  except where a Hugging Face checkpoint reads a name that is also an
+ *  element type, such as F16, as convert_hf_to_gguf.py's --outtype). */
+TP_API int tp_plan_ftype(const tp_plan *p);
 TP_API tp_status tp_plan_tensor_at(const tp_plan *p, size_t i,
                                    tp_plan_tensor *out);
 TP_API tp_format tp_plan_format(const tp_plan *p);

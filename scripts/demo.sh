@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh - the main job on the built-in example: a small Hugging Face model
-# (examples/tiny-llama) is inspected, converted to F16 SafeTensors with
-# verification, compared with its source, converted to GGUF (F16 and a
-# llama-quantize preset) and back, and the results inspected.
+# (examples/tiny-llama) is inspected, converted to a GGUF that llama.cpp
+# runs (F16, and Q4_K_M in one step), loaded with llama.cpp when it is
+# built, converted back to a folder transformers loads, compared with the
+# original, and round-tripped to the same GGUF bytes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -27,19 +28,28 @@ step_diff() {
 }
 
 step "What is in the example folder?" \
-  "$TP" inspect "$SRC"
-step "BF16 -> F16 SafeTensors, every tensor checked after writing" \
-  "$TP" convert "$SRC" "$OUT/tiny-llama-f16.safetensors" --type f16 --verify
-step_diff "How far is F16 from the BF16 original?" \
-  "$TP" diff "$SRC" "$OUT/tiny-llama-f16.safetensors"
-step "HF folder -> GGUF F16 (names and metadata kept)" \
+  "$TP" inspect "$SRC" --no-tensors
+step "HF folder -> GGUF F16: llama.cpp's names, metadata and tokenizer, as convert_hf_to_gguf.py writes them" \
   "$TP" convert "$SRC" "$OUT/tiny-llama-f16.gguf" --type f16 --verify
-step "GGUF F16 -> GGUF Q8_0" \
-  "$TP" convert "$OUT/tiny-llama-f16.gguf" "$OUT/tiny-llama-q8_0.gguf" --type q8_0 --verify
+step "HF folder -> GGUF Q4_K_M in one step (the bytes of convert_hf_to_gguf.py + llama-quantize)" \
+  "$TP" convert "$SRC" "$OUT/tiny-llama-q4_k_m.gguf" --type Q4_K_M
 step "The quantized GGUF file" \
-  "$TP" inspect "$OUT/tiny-llama-q8_0.gguf"
-step "GGUF Q8_0 -> SafeTensors F32 (dequantized, GGUF metadata kept)" \
-  "$TP" convert "$OUT/tiny-llama-q8_0.gguf" "$OUT/tiny-llama-q8_0-f32.safetensors" --type f32 --verify
-step_diff "Quantization error of Q8_0 against the F16 model" \
-  "$TP" diff "$OUT/tiny-llama-f16.gguf" "$OUT/tiny-llama-q8_0-f32.safetensors"
+  "$TP" inspect "$OUT/tiny-llama-q4_k_m.gguf" --no-tensors
+LOADER="$BUILD/llama.cpp/build/bin/tp-llama-load"
+if [ -x "$LOADER" ]; then
+  step "llama.cpp loads it (libllama, built by scripts/setup.sh llama)" \
+    "$LOADER" "$OUT/tiny-llama-q4_k_m.gguf"
+else
+  printf '\n(llama.cpp is not built here; `make test` builds it, and then this demo loads the GGUF with it)\n'
+fi
+step "GGUF F16 -> Hugging Face folder: config.json, tokenizer files and weights transformers loads" \
+  "$TP" convert "$OUT/tiny-llama-f16.gguf" "$OUT/tiny-llama-from-gguf/" --to hf
+step_diff "How far is the folder from the BF16 original? (F16 rounding only)" \
+  "$TP" diff "$SRC" "$OUT/tiny-llama-from-gguf"
+step "And back to GGUF: the same file as the first one" \
+  "$TP" convert "$OUT/tiny-llama-from-gguf" "$OUT/tiny-llama-f16-again.gguf" --type f16
+step "Byte for byte?" \
+  cmp "$OUT/tiny-llama-f16.gguf" "$OUT/tiny-llama-f16-again.gguf"
+step "BF16 -> F16 SafeTensors folder, every tensor checked after writing" \
+  "$TP" convert "$SRC" "$OUT/tiny-llama-f16/" --type f16 --verify
 printf '\nDemo outputs are in %s\n' "$OUT"

@@ -100,20 +100,18 @@ typedef struct tp_arch_inputs {
                                       policy's decision (llama_ftype) */
 } tp_arch_inputs;
 
-/* Owns the parsed files of a folder for tp_arch_inputs (see
- * tp_arch_inputs_load). */
+/* Owns what tp_arch_inputs_from_model parsed for tp_arch_inputs. */
 typedef struct tp_arch_folder tp_arch_folder;
 
-/* Reads config.json (required), generation_config.json, README.md,
- * modules.json and the pooling module's config.json, tokenizer.json and
- * whether tokenizer.model exists, from dir; each file at most 64 MiB
- * (TP_ELIMIT above). A generation_config.json that does not parse is
- * ignored, as the reference does; any other file that does not parse is
- * TP_EFORMAT naming it. A front matter the YAML reader refuses is the
- * reader's error. *in points into *out and is valid until
- * tp_arch_folder_free; in->file_type is 0 (set it). */
-tp_status tp_arch_folder_load(const char *dir, tp_arch_folder **out,
-                              tp_arch_inputs *in);
+/* The inputs of a model opened from a Hugging Face folder, from its
+ * attached documents (model/docs.h): config.json (required: TP_ENOTFOUND),
+ * generation_config.json, README.md (its front matter parsed; a front
+ * matter the YAML reader refuses is the reader's error), modules.json and
+ * the pooling module's config, tokenizer.json, whether tokenizer.model
+ * exists, and the folder's name. *in points into m and *out and is valid
+ * until tp_arch_folder_free (and m lives); in->file_type is 0 (set it). */
+tp_status tp_arch_inputs_from_model(const tp_model *m, tp_arch_folder **out,
+                                    tp_arch_inputs *in);
 void tp_arch_folder_free(tp_arch_folder *f);
 
 /* ---- the model card --------------------------------------------------- */

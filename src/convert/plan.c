@@ -6,6 +6,9 @@
  * the real run.
  */
 #include "plan.h"
+#include "translate.h"
+
+#include <stddef.h>
 
 #include "../dtype/dtype.h"
 
@@ -232,10 +235,16 @@ tp_status tp_plan_create(tp_plan **out, const tp_model *src,
   if (!src || !out_path || !*out_path)
     return tp_error(TP_EINVAL, "tp_plan_create: missing model or output path");
   if (opts) {
-    if (opts->version != TP_CONVERT_OPTIONS_VERSION)
+    if (opts->version == 1) {
+      /* the members up to progress_user */
+      memcpy(&o, opts, offsetof(tp_convert_options, tokenizer_pre));
+      o.version = TP_CONVERT_OPTIONS_VERSION;
+    } else if (opts->version == TP_CONVERT_OPTIONS_VERSION) {
+      o = *opts;
+    } else {
       return tp_error(TP_EINVAL, "tp_convert_options version %u not supported",
                       opts->version);
-    o = *opts;
+    }
   }
   if (o.type >= TP_TYPE_COUNT)
     return tp_error(TP_EINVAL, "invalid output type %d", o.type);
@@ -257,7 +266,7 @@ tp_status tp_plan_create(tp_plan **out, const tp_model *src,
   }
   st = pick_target(p, out_path);
   if (st == TP_OK) st = add_entries(p);
-  if (st == TP_OK) st = build_metadata(p);
+  if (st == TP_OK) st = tp_translate_needed(L) ? tp_translate(L) : build_metadata(p);
   if (st == TP_OK)
     st = L->target->choose_types ? L->target->choose_types(L)
                                  : tp_choose_default_types(L);
@@ -312,6 +321,7 @@ tp_status tp_plan_create_rewrite(tp_plan **out, const tp_model *m,
 }
 
 size_t tp_plan_tensor_count(const tp_plan *p) { return p->L.n; }
+int tp_plan_ftype(const tp_plan *p) { return p->L.opts.ftype; }
 tp_format tp_plan_format(const tp_plan *p) { return p->format; }
 size_t tp_plan_file_count(const tp_plan *p) { return p->L.nfiles; }
 const char *tp_plan_file_path(const tp_plan *p, size_t i) {

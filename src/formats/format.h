@@ -91,6 +91,13 @@ typedef struct tp_meta_editor {
                             char *buf, size_t len);
 } tp_meta_editor;
 
+/* Tensor and metadata naming conventions. */
+typedef enum tp_naming {
+  TP_NAMING_NONE = 0, /* no convention: names pass through */
+  TP_NAMING_HF,       /* Hugging Face / PyTorch state dict names, config.json */
+  TP_NAMING_GGUF      /* llama.cpp's names and {arch}.* keys */
+} tp_naming;
+
 typedef struct tp_format_ops {
   tp_format_info info; /* name, aliases, extensions, caps, options */
   unsigned version;    /* TP_FORMAT_OPS_VERSION the entry was written for */
@@ -132,6 +139,11 @@ typedef struct tp_format_ops {
    * rewrite is a same-type plan: open_infile, the layout with
    * tp_layout.keep_meta set, the executor */
   const tp_meta_editor *editor;
+
+  /* how the format names tensors and keys: conversions between formats of
+   * different conventions go through the architecture profiles (src/arch,
+   * convert/translate.c) */
+  tp_naming naming;
 } tp_format_ops;
 
 /* ---- the registry (registry.c) -------------------------------------------- */

@@ -2,8 +2,9 @@
  * docs.h - JSON documents attached to a model: a Hugging Face folder's
  * config.json, generation_config.json, tokenizer files, ... parsed once
  * when the model is opened, so that planning can read the architecture,
- * the vocabulary and the special tokens. The files themselves are not
- * kept (an HF output copies them from the source folder).
+ * the vocabulary and the special tokens; and texts (tokenizer.model, chat
+ * templates, the model card) kept as bytes. An HF output copies the files
+ * themselves from the source folder.
  *
  * A document is read through the input layer, must be a JSON object and
  * is parsed as Python's json module reads it (codec/json_in.h: the reference
@@ -28,6 +29,12 @@
  * JSON ("line L column C: ...") or not an object; TP_EINVAL for a name
  * attached already. */
 tp_status tp_model_attach_doc(tp_model *m, const char *name, const char *path);
+/* Reads the file at path whole and attaches its bytes under name (a text:
+ * tokenizer.model, chat_template.jinja, README.md, vocab.txt, ...), within
+ * the same budget as the documents. Errors as tp_model_attach_doc's. */
+tp_status tp_model_attach_text(tp_model *m, const char *name, const char *path);
+/* The text attached under name (NUL-terminated, *len bytes), or NULL. */
+const char *tp_model_text(const tp_model *m, const char *name, size_t *len);
 /* The document attached under name, or NULL; it lives as long as m. */
 const json_t *tp_model_doc(const tp_model *m, const char *name);
 /* Documents in the order they were attached. */

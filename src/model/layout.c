@@ -20,6 +20,11 @@ void tp_layout_release(tp_layout *L) {
   }
   /* wrappers were added after what they wrap: free in reverse */
   for (i = L->nsources; i > 0; i--) tp_source_free(L->sources[i - 1]);
+  for (i = 0; i < L->nside; i++) {
+    free(L->side[i].name);
+    free(L->side[i].data);
+  }
+  free(L->side);
   free(L->sources);
   free(L->files);
   free(L->entries);
@@ -51,5 +56,25 @@ tp_status tp_layout_own_source(tp_layout *L, tp_source *s) {
     return st;
   }
   L->sources[L->nsources++] = s;
+  return TP_OK;
+}
+
+tp_status tp_layout_add_side(tp_layout *L, const char *name, const void *data,
+                             size_t len) {
+  tp_out_side *d;
+  tp_status st = tp_grow((void **)&L->side, &L->side_cap, L->nside + 1,
+                         sizeof *L->side);
+  if (st != TP_OK) return st;
+  d = &L->side[L->nside];
+  d->name = tp_strdup(name);
+  d->data = tp_malloc(len ? len : 1);
+  if (!d->name || !d->data) {
+    free(d->name);
+    free(d->data);
+    return TP_ENOMEM;
+  }
+  memcpy(d->data, data, len);
+  d->len = len;
+  L->nside++;
   return TP_OK;
 }

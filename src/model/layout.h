@@ -36,6 +36,10 @@ typedef struct tp_out_tensor {
                        tp_swap_storage in dtype/dtype.h) */
   const char *note; /* why the type was chosen: a static string or a string
                        in the layout's arena */
+  const char *keep_f32; /* the source ecosystem's converter keeps this tensor
+                           in F32 whatever the output type, and why (NULL:
+                           no such rule); GGUF's policy honours it for the
+                           reference converter's output types */
 } tp_out_tensor;
 
 typedef struct tp_out_file {
@@ -47,6 +51,14 @@ typedef struct tp_out_file {
   int is_aux;       /* a side file without tensors (index.json, ...) */
   char *copy_from;  /* aux file copied verbatim from this path, or NULL */
 } tp_out_file;
+
+/* A file the conversion generates for a folder output (config.json and the
+ * tokenizer files of a GGUF -> Hugging Face conversion). */
+typedef struct tp_out_side {
+  char *name;    /* relative to the output folder */
+  uint8_t *data; /* malloc'ed */
+  size_t len;
+} tp_out_side;
 
 typedef struct tp_layout {
   const tp_model *src;
@@ -61,10 +73,15 @@ typedef struct tp_layout {
   tp_arena arena;
   tp_source **sources; /* sources made for the entries (freed with the layout) */
   size_t nsources, sources_cap;
+  tp_out_side *side;   /* generated side files, written by folder layouts */
+  size_t nside, side_cap;
   int out_is_dir;      /* output is a folder (built whole, then swapped in) */
   int meta_typed;      /* the source carried a complete typed metadata set
                           (a GGUF, or SafeTensors converted from one): no
                           defaults are added */
+  int hf_rules;        /* entries come from a Hugging Face checkpoint through
+                          an architecture profile (convert/translate.c):
+                          the reference converter's type rules apply */
   int keep_meta;       /* a rewrite of the source in its own format (metadata
                           editing): meta is final, written as it is (GGUF:
                           split.* kept, no defaults, one file) */
@@ -76,6 +93,9 @@ void tp_layout_init(tp_layout *L);
 void tp_layout_release(tp_layout *L);
 /* Appends an output file; returns its index through *index (may be NULL). */
 tp_status tp_layout_add_file(tp_layout *L, const char *path, uint32_t *index);
+/* Adds a generated side file name with a copy of data[0..len). */
+tp_status tp_layout_add_side(tp_layout *L, const char *name, const void *data,
+                             size_t len);
 /* Hands a source to the layout (freed with it); on failure s is freed. */
 tp_status tp_layout_own_source(tp_layout *L, tp_source *s);
 

@@ -8,6 +8,7 @@
 #include "model.h"
 
 #include "../dtype/dtype.h"
+#include "../quant/quant.h"
 
 #include <stdlib.h>
 
@@ -215,6 +216,160 @@ tp_status tp_source_concat(tp_source **out, const tp_source *const *parts,
   c->base.ops = &k_concat_ops;
   c->base.type = parts[0]->type;
   c->base.nbytes = c->start[n];
+  *out = &c->base;
+  return TP_OK;
+}
+
+/* ---- slice ------------------------------------------------------------------ */
+
+typedef struct src_slice {
+  tp_source base;
+  const tp_source *from;
+  uint64_t start;
+} src_slice;
+
+static tp_status slice_read(const tp_source *s, uint64_t off, void *buf,
+                            size_t len) {
+  const src_slice *c = (const src_slice *)s;
+  return tp_source_read(c->from, c->start + off, buf, len);
+}
+
+static const tp_source_ops k_slice_ops = {"slice", slice_read, NULL};
+
+tp_status tp_source_slice(tp_source **out, const tp_source *base, uint64_t start,
+                          uint64_t nbytes) {
+  src_slice *c;
+  uint64_t end, bb = tp_type_block_bytes(base->type);
+  *out = NULL;
+  if (tp_add_overflow_u64(start, nbytes, &end) || end > base->nbytes ||
+      start % bb || nbytes % bb)
+    return tp_error(TP_EINVAL,
+                    "internal: slice [%llu, +%llu) of a %llu-byte %s source",
+                    (unsigned long long)start, (unsigned long long)nbytes,
+                    (unsigned long long)base->nbytes, tp_type_name(base->type));
+  c = tp_calloc(1, sizeof *c);
+  if (!c) return TP_ENOMEM;
+  c->base.ops = &k_slice_ops;
+  c->base.type = base->type;
+  c->base.nbytes = nbytes;
+  c->from = base;
+  c->start = start;
+  *out = &c->base;
+  return TP_OK;
+}
+
+/* ---- cast and map: element conversions ------------------------------------ */
+
+/* Source bytes of output bytes [off, off + len) when out elements of
+ * out_type come from elements of in_type one for one. */
+static tp_status elems_of(tp_type out_type, uint64_t off, size_t len,
+                          uint64_t *el0, uint64_t *nel) {
+  uint64_t be = tp_type_block_elems(out_type), bb = tp_type_block_bytes(out_type);
+  if (off % bb || len % bb)
+    return tp_error(TP_EINVAL, "internal: a %s read of %zu bytes at %llu is "
+                    "not on block boundaries", tp_type_name(out_type), len,
+                    (unsigned long long)off);
+  *el0 = off / bb * be;
+  *nel = len / bb * be;
+  return TP_OK;
+}
+
+typedef struct src_conv {
+  tp_source base;
+  const tp_source *from;
+  tp_source_map_fn fn; /* NULL: a cast */
+} src_conv;
+
+static tp_status conv_read(const tp_source *s, uint64_t off, void *buf,
+                           size_t len) {
+  const src_conv *c = (const src_conv *)s;
+  tp_type it = c->from->type;
+  uint64_t el0 = 0, nel = 0, soff, slen;
+  uint8_t *tmp;
+  tp_status st = elems_of(s->type, off, len, &el0, &nel);
+  if (st != TP_OK) return st;
+  if (!tp_type_nbytes(it, el0, &soff) || !tp_type_nbytes(it, nel, &slen) ||
+      slen > SIZE_MAX)
+    return tp_error(TP_EINVAL, "internal: %llu %s elements are not whole blocks",
+                    (unsigned long long)nel, tp_type_name(it));
+  tmp = tp_malloc(slen ? (size_t)slen : 1);
+  if (!tmp) return TP_ENOMEM;
+  st = tp_source_read(c->from, soff, tmp, (size_t)slen);
+  if (st == TP_OK)
+    st = c->fn ? c->fn((float *)buf, it, tmp, (size_t)nel)
+               : tp_convert_elements(s->type, buf, it, tmp, (size_t)nel);
+  free(tmp);
+  return st;
+}
+
+static const tp_source_ops k_cast_ops = {"cast", conv_read, NULL};
+static const tp_source_ops k_map_ops = {"map", conv_read, NULL};
+
+static tp_status conv_make(tp_source **out, const tp_source *base, tp_type type,
+                           tp_source_map_fn fn) {
+  src_conv *c;
+  uint64_t nel, nb;
+  *out = NULL;
+  if (base->nbytes % tp_type_block_bytes(base->type))
+    return tp_error(TP_EINVAL, "internal: a source of partial blocks");
+  nel = base->nbytes / tp_type_block_bytes(base->type) * tp_type_block_elems(base->type);
+  if (!tp_type_nbytes(type, nel, &nb))
+    return tp_error(TP_EINVAL, "internal: %llu elements cannot be %s",
+                    (unsigned long long)nel, tp_type_name(type));
+  c = tp_calloc(1, sizeof *c);
+  if (!c) return TP_ENOMEM;
+  c->base.ops = fn ? &k_map_ops : &k_cast_ops;
+  c->base.type = type;
+  c->base.nbytes = nb;
+  c->from = base;
+  c->fn = fn;
+  *out = &c->base;
+  return TP_OK;
+}
+
+tp_status tp_source_cast(tp_source **out, const tp_source *base, tp_type type) {
+  return conv_make(out, base, type, NULL);
+}
+
+tp_status tp_source_map(tp_source **out, const tp_source *base,
+                        tp_source_map_fn fn) {
+  return conv_make(out, base, TP_TYPE_F32, fn);
+}
+
+/* ---- memory ----------------------------------------------------------------- */
+
+typedef struct src_mem {
+  tp_source base;
+  uint8_t *data;
+} src_mem;
+
+static tp_status mem_read(const tp_source *s, uint64_t off, void *buf, size_t len) {
+  memcpy(buf, ((const src_mem *)s)->data + off, len);
+  return TP_OK;
+}
+
+static void mem_release(tp_source *s) { free(((src_mem *)s)->data); }
+
+static const tp_source_ops k_mem_ops = {"memory", mem_read, mem_release};
+
+tp_status tp_source_memory(tp_source **out, tp_type type, const void *data,
+                           uint64_t nbytes) {
+  src_mem *c;
+  *out = NULL;
+  if (nbytes > SIZE_MAX || nbytes % tp_type_block_bytes(type))
+    return tp_error(TP_EINVAL, "internal: %llu bytes of %s in memory",
+                    (unsigned long long)nbytes, tp_type_name(type));
+  c = tp_calloc(1, sizeof *c);
+  if (!c) return TP_ENOMEM;
+  c->data = tp_malloc(nbytes ? (size_t)nbytes : 1);
+  if (!c->data) {
+    free(c);
+    return TP_ENOMEM;
+  }
+  memcpy(c->data, data, (size_t)nbytes);
+  c->base.ops = &k_mem_ops;
+  c->base.type = type;
+  c->base.nbytes = nbytes;
   *out = &c->base;
   return TP_OK;
 }

@@ -11,6 +11,12 @@
  *            storage source, e.g. a strided view or a compressed member)
  *   rows     a row permutation of another source (llama's Q/K rows)
  *   concat   several sources one after the other (stacked MoE experts)
+ *   slice    bytes [start, start + n) of another source (a vocabulary
+ *            trimmed to its first rows, one expert of a stacked tensor)
+ *   cast     another source converted to another element type
+ *   map      another source's elements through a function into F32
+ *            (gemma's norm + 1)
+ *   memory   bytes the source owns (synthesized tensors: rope factors)
  *
  * Formats and transforms add kinds by filling a tp_source_ops; sources may
  * wrap each other. Sources are immutable after construction, and read()
@@ -58,5 +64,21 @@ tp_status tp_source_rows(tp_source **out, const tp_source *base, uint64_t nrows,
  * outlive the source. */
 tp_status tp_source_concat(tp_source **out, const tp_source *const *parts,
                            size_t n);
+
+/* Bytes [start, start + nbytes) of base (on block boundaries of its type). */
+tp_status tp_source_slice(tp_source **out, const tp_source *base, uint64_t start,
+                          uint64_t nbytes);
+/* base's elements converted to type (tp_convert_elements: casts round once,
+ * block types go through F32). */
+tp_status tp_source_cast(tp_source **out, const tp_source *base, tp_type type);
+/* An elementwise function of base's elements into F32: fn(dst, src_type,
+ * src, n) writes n F32 values for n source elements. */
+typedef tp_status (*tp_source_map_fn)(float *dst, tp_type src_type,
+                                      const void *src, size_t n);
+tp_status tp_source_map(tp_source **out, const tp_source *base,
+                        tp_source_map_fn fn);
+/* A copy of nbytes of data, elements of type. */
+tp_status tp_source_memory(tp_source **out, tp_type type, const void *data,
+                           uint64_t nbytes);
 
 #endif /* TP_SOURCE_H */

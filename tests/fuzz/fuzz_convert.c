@@ -50,6 +50,8 @@ static void convert(const tp_model *m, tp_format to, int with_type,
   o.flags = TP_CONVERT_NO_SYNC | TP_CONVERT_VERIFY;
   if (sel & 0x80) o.flags |= TP_CONVERT_ALLOW_REQUANTIZE;
   if (to == TP_FORMAT_GGUF) {
+    /* inputs carry no config.json: the names go as they are */
+    o.flags |= TP_CONVERT_KEEP_NAMES;
     if (sel & 0x10) o.flags |= TP_CONVERT_BIG_ENDIAN;
     if (sel & 0x20) o.split_max_tensors = 1;
     if (with_type) {

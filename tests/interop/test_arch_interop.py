@@ -237,8 +237,10 @@ def test_f32_reasons(models_root, spm_model):
 
 
 def test_unknown_architecture_lists_the_supported(tmp_path):
+    from safetensors.numpy import save_file
     (tmp_path / "config.json").write_text(json.dumps(
         {"architectures": ["FalconForCausalLM"], "model_type": "falcon"}))
+    save_file({"w": np.zeros(2, np.float32)}, str(tmp_path / "model.safetensors"))
     r = subprocess.run([TT, "hf-arch", str(tmp_path)], capture_output=True, text=True)
     assert r.returncode == 2
     assert "FalconForCausalLM is not supported" in r.stderr

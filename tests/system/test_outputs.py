@@ -199,7 +199,7 @@ FILE_STEPS = ["created", "synced", "linked", "renamed"]
 @pytest.mark.parametrize("step", FILE_STEPS)
 def test_file_kill_at_step(big_model, tmp_path, step, portable, force):
     out = tmp_path / "o.gguf"
-    args = ["convert", big_model, out, "--type", "f16", "--no-progress"]
+    args = ["convert", big_model, out, "--type", "f16", "--no-progress", "--keep-names"]
     run(args)
     new = tree_digest(tmp_path)["o.gguf"]
     if force:

@@ -566,14 +566,19 @@ static int cmd_hf_arch(int argc, char **argv) {
     else
       return fail("unknown option '%s'", argv[a]);
   }
-  if (tp_arch_folder_load(argv[2], &folder, &in) != TP_OK) return fail("%s", tp_last_error());
+  if (tp_model_open(&m, argv[2], NULL) != TP_OK) return fail("%s", tp_last_error());
+  if (tp_arch_inputs_from_model(m, &folder, &in) != TP_OK) {
+    tp_model_free(m);
+    return fail("%s", tp_last_error());
+  }
   in.file_type = (uint32_t)file_type;
   in.model_name = model_name;
   if (tp_arch_for_config(in.config, &p, &hf_arch) != TP_OK) {
     tp_arch_folder_free(folder);
+    tp_model_free(m);
     return fail("%s", tp_last_error());
   }
-  if (tp_model_open(&m, argv[2], NULL) != TP_OK || arch_sources(m, &src, &names) ||
+  if (arch_sources(m, &src, &names) ||
       tp_arch_map_tensors(p, &in, src, tp_model_tensor_count(m), &map) != TP_OK) {
     int rc = fail("%s", tp_last_error());
     tp_model_free(m);

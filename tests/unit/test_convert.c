@@ -118,10 +118,17 @@ static void test_plan_types_and_sizes(void **state) {
   assert_int_equal(tp_plan_create(&p, m, out, &o), TP_EINVAL);
   /* a wrong options version is refused, not misread */
   o = (tp_convert_options)TP_CONVERT_OPTIONS_INIT;
+  o.flags = TP_CONVERT_KEEP_NAMES; /* GGUF names already */
   o.version = 999;
   assert_int_equal(tp_plan_create(&p, m, out, &o), TP_EINVAL);
+  /* version 1 (no tokenizer_pre, model_name) is still read */
+  o.version = 1;
+  o.tokenizer_pre = (const char *)1; /* past a v1 structure: never read */
+  assert_int_equal(tp_plan_create(&p, m, out, &o), TP_OK);
+  tp_plan_free(p);
   /* a block type that does not divide the rows */
   o = (tp_convert_options)TP_CONVERT_OPTIONS_INIT;
+  o.flags = TP_CONVERT_KEEP_NAMES; /* GGUF names already */
   o.type = TP_TYPE_Q4_K;
   path_in(out, sizeof out, "x.gguf");
   assert_int_equal(tp_plan_create(&p, m, out, &o), TP_OK);

@@ -332,9 +332,11 @@ static void test_hf_attaches(void **state) {
     put(rel, "{\"k\": NaN}");
   }
   put("hf/vocab.json", "not read");          /* not a document of ours */
-  put("hf/merges.txt", "#version: 0.2\n");
+  put("hf/merges.txt", "#version: 0.2\n");  /* a text: kept as bytes */
   assert_int_equal(open_folder("hf", &m), TP_OK);
-  assert_int_equal(tp_model_doc_count(m), sizeof names / sizeof *names);
+  assert_int_equal(tp_model_doc_count(m), sizeof names / sizeof *names + 1);
+  assert_string_equal(tp_model_text(m, "merges.txt", NULL), "#version: 0.2\n");
+  assert_null(tp_model_doc(m, "merges.txt"));
   for (i = 0; i < sizeof names / sizeof *names; i++) {
     assert_string_equal(tp_model_doc_at(m, i, NULL, NULL), names[i]);
     assert_true(json_is_null(json_object_get(tp_model_doc(m, names[i]), "k")));

@@ -255,9 +255,13 @@ static tp_model *make_model(const spec *s) {
   return m;
 }
 
+/* The models here have GGUF names already: no translation (--keep-names). */
 static tp_plan *plan_of(const tp_model *m, const tp_convert_options *o) {
   tp_plan *p = NULL;
-  tp_status st = tp_plan_create(&p, m, OUT_PATH, o);
+  tp_convert_options k = *o;
+  tp_status st;
+  k.flags |= TP_CONVERT_KEEP_NAMES;
+  st = tp_plan_create(&p, m, OUT_PATH, &k);
   if (st != TP_OK) fail_msg("plan: %s", tp_last_error());
   return p;
 }

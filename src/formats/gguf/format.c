@@ -156,27 +156,26 @@ static const char *const k_ext[] = {".gguf", NULL};
 static const char *const k_options[] = {
     "preset",      "big-endian", "no-tensor-first-split", "output-tensor-type",
     "token-embedding-type", "tensor-type", "leave-output-tensor", "pure",
-    NULL};
+    "keep-names", "tokenizer-pre", "vocab-only", "model-name", NULL};
 
 const tp_format_ops tp_format_gguf = {
-    {TP_FORMAT_GGUF, "gguf", "GGUF",
-     "llama.cpp's model file (v1-v3, either byte order, split sets)", NULL,
-     k_ext,
-     TP_FORMAT_CAN_READ | TP_FORMAT_CAN_WRITE | TP_FORMAT_TYPED_META |
-         TP_FORMAT_GGML_LAYOUT,
-     k_options},
-    TP_FORMAT_OPS_VERSION,
-    TP_FORMAT_UNKNOWN,
-    0,
-    probe,
-    tp_gguf_open,
-    tp_gguf_open_infile,
-    stores,
-    lossless_fallback,
-    &k_codec,
-    tp_gguf_choose_types,
-    tp_gguf_layout,
-    k_facts,
-    TP_ARRAY_LEN(k_facts),
-    &k_editor,
+    .info = {TP_FORMAT_GGUF, "gguf", "GGUF",
+         "llama.cpp's model file (v1-v3, either byte order, split sets)", NULL,
+         k_ext,
+         TP_FORMAT_CAN_READ | TP_FORMAT_CAN_WRITE | TP_FORMAT_TYPED_META |
+             TP_FORMAT_GGML_LAYOUT,
+         k_options},
+    .version = TP_FORMAT_OPS_VERSION,
+    .probe = probe,
+    .open = tp_gguf_open,
+    .open_infile = tp_gguf_open_infile,
+    .stores = stores,
+    .lossless_fallback = lossless_fallback,
+    .meta = &k_codec,
+    .choose_types = tp_gguf_choose_types,
+    .layout = tp_gguf_layout,
+    .facts = k_facts,
+    .nfacts = TP_ARRAY_LEN(k_facts),
+    .editor = &k_editor,
+    .naming = TP_NAMING_GGUF,
 };

@@ -1191,7 +1191,57 @@ static tp_status choose_plain(tp_layout *p) {
   return TP_OK;
 }
 
+bool tp_gguf_reference_type(int t) {
+  return t == TP_TYPE_F32 || t == TP_TYPE_F16 || t == TP_TYPE_BF16 ||
+         t == TP_TYPE_Q8_0 || t == TP_TYPE_TQ1_0 || t == TP_TYPE_TQ2_0;
+}
+
+/* A Hugging Face checkpoint to one of the reference converter's types: its
+ * prepare_tensors rules (hf-to-gguf.md §4). The tensors it keeps in F32 are
+ * marked by the architecture profile (keep_f32); Q8_0 rows that do not
+ * split into blocks fall back to F16 (its QuantError path); TQ1_0 and
+ * TQ2_0 keep token_embd and output in F16. general.file_type is already
+ * where and what the reference writes (convert/translate.c). */
+static tp_status choose_reference(tp_layout *p) {
+  tp_type req = (tp_type)p->opts.type;
+  size_t i;
+  tp_status st = TP_OK;
+  for (i = 0; i < p->n && st == TP_OK; i++) {
+    tp_out_tensor *e = &p->entries[i];
+    const tp_type_traits *tr = tp_type_traits_of(e->src_type);
+    char note[200];
+    if (!tr || (tr->kind != TP_KIND_FLOAT && tr->kind != TP_KIND_QUANT)) {
+      e->dst_type = e->src_type;
+      e->note = "integer/bool tensor keeps its type";
+      continue;
+    }
+    if (e->keep_f32) {
+      e->dst_type = TP_TYPE_F32;
+      snprintf(note, sizeof note, "F32: %s (as convert_hf_to_gguf.py)", e->keep_f32);
+      st = set_note(p, e, note);
+      continue;
+    }
+    e->dst_type = req;
+    if ((req == TP_TYPE_TQ1_0 || req == TP_TYPE_TQ2_0) &&
+        (!strcmp(e->name, "token_embd.weight") || !strcmp(e->name, "output.weight"))) {
+      e->dst_type = TP_TYPE_F16;
+      st = set_note(p, e, "F16: token_embd/output with a ternary type (as "
+                          "convert_hf_to_gguf.py)");
+    } else if (tp_type_is_quantized(req) &&
+               (!e->ndim || e->shape[e->ndim - 1] % tp_type_block_elems(req))) {
+      e->dst_type = TP_TYPE_F16;
+      snprintf(note, sizeof note, "F16: rows of %llu do not split into %s blocks "
+               "of %u (as convert_hf_to_gguf.py)",
+               (unsigned long long)(e->ndim ? e->shape[e->ndim - 1] : 1),
+               tp_type_name(req), tp_type_block_elems(req));
+      st = set_note(p, e, note);
+    }
+  }
+  return st;
+}
+
 tp_status tp_gguf_choose_types(tp_layout *p) {
   if (p->opts.ftype >= 0) return choose_preset(p);
+  if (p->hf_rules && tp_gguf_reference_type(p->opts.type)) return choose_reference(p);
   return choose_plain(p);
 }

@@ -36,6 +36,11 @@ int tp_ftype_layer_of(const char *name);
  * they come first), then bytewise by name. */
 void tp_ftype_sort_entries(tp_out_tensor *entries, size_t n);
 
+/* The output types convert_hf_to_gguf.py itself writes (its --outtype:
+ * F32, F16, BF16, Q8_0, TQ1_0, TQ2_0), whose rules a Hugging Face
+ * checkpoint follows (tp_layout.hf_rules). */
+bool tp_gguf_reference_type(int t);
+
 /* TP_OK when tensorport can produce the preset ftype, else the reason
  * (an importance matrix or i-quant quantizers needed; an unknown value). */
 tp_status tp_ftype_supported(int ftype);

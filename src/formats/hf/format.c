@@ -20,23 +20,22 @@ static const char *const k_aliases[] = {"safetensors-dir", "huggingface",
                                         "hf-folder", NULL};
 
 const tp_format_ops tp_format_hf = {
-    {TP_FORMAT_HF, "hf", "Hugging Face model folder",
-     "a model folder: SafeTensors weights (shards + index) with config and "
-     "tokenizer files",
-     k_aliases, NULL,
-     TP_FORMAT_CAN_READ | TP_FORMAT_CAN_WRITE | TP_FORMAT_IS_FOLDER, NULL},
-    TP_FORMAT_OPS_VERSION,
-    TP_FORMAT_SAFETENSORS,
-    1,
-    probe,
-    tp_hf_open,
-    tp_safetensors_open_infile, /* its tensor files (verification) */
-    tp_safetensors_stores,
-    tp_safetensors_fallback,
-    &tp_safetensors_meta_codec,
-    NULL,
-    tp_hf_layout,
-    tp_safetensors_facts,
-    2,
-    NULL, /* a folder: edit its files */
+    .info = {TP_FORMAT_HF, "hf", "Hugging Face model folder",
+         "a model folder: SafeTensors weights (shards + index) with config and "
+         "tokenizer files",
+         k_aliases, NULL,
+         TP_FORMAT_CAN_READ | TP_FORMAT_CAN_WRITE | TP_FORMAT_IS_FOLDER, NULL},
+    .version = TP_FORMAT_OPS_VERSION,
+    .other_kind = TP_FORMAT_SAFETENSORS,
+    .default_folder = 1,
+    .probe = probe,
+    .open = tp_hf_open,
+    .open_infile = tp_safetensors_open_infile, /* its tensor files (verification) */
+    .stores = tp_safetensors_stores,
+    .lossless_fallback = tp_safetensors_fallback,
+    .meta = &tp_safetensors_meta_codec,
+    .layout = tp_hf_layout,
+    .facts = tp_safetensors_facts,
+    .nfacts = 2,
+    .naming = TP_NAMING_HF,
 };

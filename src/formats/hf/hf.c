@@ -34,6 +34,8 @@
 
 #define INDEX_NAME "model.safetensors.index.json"
 #define SINGLE_NAME "model.safetensors"
+/* transformers keeps named chat templates other than the default here */
+#define TP_HF_CHAT_TEMPLATES_DIR "additional_chat_templates"
 
 /* Bounds of the side-file copy: how deep into subfolders, how many files. */
 #define TP_HF_COPY_MAX_DEPTH 8
@@ -367,23 +369,113 @@ done:
 static const char *const g_docs[] = {
     "config.json",          "generation_config.json",  "tokenizer.json",
     "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-    "preprocessor_config.json",
+    "preprocessor_config.json", "chat_template.json", "modules.json",
+    "gguf_metadata.json", /* written by a GGUF -> Hugging Face conversion */
 };
+
+/* Files kept as bytes for planning (tokenizer and model card inputs of the
+ * Hugging Face -> GGUF conversion). */
+static const char *const g_texts[] = {
+    "tokenizer.model", "chat_template.jinja", "README.md", "vocab.txt",
+    "merges.txt",
+};
+
+/* Attaches dir/name as a document (json) or a text when it exists; what is
+ * there is checked like every member (links inside the folder only). */
+static tp_status attach_one(tp_model *m, const hf_roots *r, const char *dir,
+                            const char *name, const char *as, int json) {
+  char *path = join(dir, name);
+  tp_status st = TP_OK;
+  if (!path) return TP_ENOMEM;
+  if (tp_path_exists(path)) {
+    st = check_member(r, dir, name, "model document");
+    if (st == TP_OK)
+      st = json ? tp_model_attach_doc(m, as, path) : tp_model_attach_text(m, as, path);
+  }
+  free(path);
+  return st;
+}
+
+/* sentence-transformers: the Pooling module's config, attached as
+ * "pooling/config.json" (the folder modules.json names; a plain name). */
+static tp_status attach_pooling(tp_model *m, const hf_roots *r, const char *dir) {
+  const json_t *v;
+  char name[300];
+  size_t i, len;
+  /* modules.json is a list, which documents cannot be: it is a text */
+  const char *text = tp_model_text(m, "modules.json", &len);
+  if (!text) return TP_OK;
+  {
+    json_error_t jerr;
+    json_t *arr = json_loadb(text, len, 0, &jerr);
+    tp_status st = TP_OK;
+    if (!arr || !json_is_array(arr)) {
+      json_decref(arr);
+      return TP_OK; /* not sentence-transformers' shape: nothing to add */
+    }
+    json_array_foreach(arr, i, v) {
+      const char *type = json_string_value(json_object_get(v, "type"));
+      const char *path = json_string_value(json_object_get(v, "path"));
+      if (!type || !path || !strstr(type, "Pooling")) continue;
+      if (bad_shard_name(path, strlen(path)) || strlen(path) > 200) {
+        st = tp_error(TP_EFORMAT, "%s/modules.json: module path \"%s\" is not "
+                      "a folder name", dir, path);
+        break;
+      }
+      snprintf(name, sizeof name, "%s/config.json", path);
+      st = attach_one(m, r, dir, name, "pooling/config.json", 1);
+      break;
+    }
+    json_decref(arr);
+    return st;
+  }
+}
+
+/* additional_chat_templates/<name>.jinja, in name order. */
+static tp_status attach_templates(tp_model *m, const hf_roots *r, const char *dir) {
+  char *sub = join(dir, TP_HF_CHAT_TEMPLATES_DIR);
+  char **names = NULL;
+  size_t n = 0, cap = 0, i;
+  struct stat sb;
+  DIR *d;
+  struct dirent *de;
+  tp_status st = TP_OK;
+  if (!sub) return TP_ENOMEM;
+  if (lstat(sub, &sb) != 0 || !S_ISDIR(sb.st_mode) || !(d = opendir(sub))) {
+    free(sub);
+    return TP_OK; /* none; a link there is refused by the output's walk */
+  }
+  while (st == TP_OK && (de = readdir(d))) {
+    size_t len = strlen(de->d_name);
+    char *name;
+    if (de->d_name[0] == '.' || !has_suffix(de->d_name, len, ".jinja")) continue;
+    st = tp_grow((void **)&names, &cap, n + 1, sizeof *names);
+    if (st != TP_OK) break;
+    name = tp_asprintf("%s/%s", TP_HF_CHAT_TEMPLATES_DIR, de->d_name);
+    if (!name) st = TP_ENOMEM;
+    else names[n++] = name;
+  }
+  closedir(d);
+  if (st == TP_OK && n > 1) qsort(names, n, sizeof *names, cmp_str);
+  for (i = 0; st == TP_OK && i < n; i++)
+    st = attach_one(m, r, dir, names[i], names[i], 0);
+  for (i = 0; i < n; i++) free(names[i]);
+  free(names);
+  free(sub);
+  return st;
+}
 
 static tp_status attach_docs(tp_model *m, const hf_roots *r, const char *dir) {
   size_t i;
   tp_status st = TP_OK;
-  for (i = 0; i < TP_ARRAY_LEN(g_docs) && st == TP_OK; i++) {
-    char *path = join(dir, g_docs[i]);
-    if (!path) return TP_ENOMEM;
-    /* absent is fine; anything there (a dangling or outside link, a
-     * folder) is checked like every member */
-    if (tp_path_exists(path)) {
-      st = check_member(r, dir, g_docs[i], "model document");
-      if (st == TP_OK) st = tp_model_attach_doc(m, g_docs[i], path);
-    }
-    free(path);
-  }
+  for (i = 0; i < TP_ARRAY_LEN(g_docs) && st == TP_OK; i++)
+    st = strcmp(g_docs[i], "modules.json")
+             ? attach_one(m, r, dir, g_docs[i], g_docs[i], 1)
+             : attach_one(m, r, dir, g_docs[i], g_docs[i], 0);
+  for (i = 0; i < TP_ARRAY_LEN(g_texts) && st == TP_OK; i++)
+    st = attach_one(m, r, dir, g_texts[i], g_texts[i], 0);
+  if (st == TP_OK) st = attach_pooling(m, r, dir);
+  if (st == TP_OK) st = attach_templates(m, r, dir);
   return st;
 }
 
@@ -770,6 +862,7 @@ static tp_status add_aux_copies(tp_layout *p) {
 tp_status tp_hf_layout(tp_layout *p) {
   char *stem;
   tp_status st;
+  size_t i;
   p->out_is_dir = 1;
   stem = join(p->out_path, "model");
   if (!stem) return TP_ENOMEM;
@@ -777,5 +870,26 @@ tp_status tp_hf_layout(tp_layout *p) {
   free(stem);
   if (st == TP_OK && p->src && tp_path_is_dir(tp_model_path(p->src)))
     st = add_aux_copies(p);
+  /* files the conversion generated (config.json, tokenizer files of a GGUF
+   * source); a generated file replaces a copy of the same name */
+  for (i = 0; st == TP_OK && i < p->nside; i++) {
+    char *to = join(p->out_path, p->side[i].name);
+    uint32_t idx = UINT32_MAX, k;
+    if (!to) return TP_ENOMEM;
+    for (k = 0; k < p->nfiles; k++)
+      if (p->files[k].is_aux && !strcmp(p->files[k].path, to)) idx = k;
+    if (idx == UINT32_MAX) st = tp_layout_add_file(p, to, &idx);
+    free(to);
+    if (st != TP_OK) break;
+    free(p->files[idx].copy_from);
+    free(p->files[idx].header);
+    p->files[idx].copy_from = NULL;
+    p->files[idx].is_aux = 1;
+    p->files[idx].header = tp_malloc(p->side[i].len ? p->side[i].len : 1);
+    if (!p->files[idx].header) return TP_ENOMEM;
+    memcpy(p->files[idx].header, p->side[i].data, p->side[i].len);
+    p->files[idx].header_len = p->side[i].len;
+    p->files[idx].size = p->side[i].len;
+  }
   return st;
 }

@@ -178,21 +178,17 @@ static tp_value fact_count(const tp_model *m) {
 static const tp_fact_def k_facts[] = {{"tensors", "tpraw tensors", fact_count, NULL}};
 static const char *const k_ext[] = {".tpraw", NULL};
 
+/* Designated members: a row written for an older TP_FORMAT_OPS_VERSION
+ * leaves the members appended since then zero. */
 const tp_format_ops tp_format_testfmt = {
-    {TPRAW_ID, "tpraw", "TPRAW", "a test-only format", NULL, k_ext,
-     TP_FORMAT_CAN_READ | TP_FORMAT_CAN_WRITE, NULL},
-    TP_FORMAT_OPS_VERSION,
-    TP_FORMAT_UNKNOWN,
-    0,
-    probe,
-    open_path,
-    open_infile,
-    stores,
-    NULL,
-    NULL,
-    NULL,
-    layout,
-    k_facts,
-    1,
-    NULL,
+    .info = {TPRAW_ID, "tpraw", "TPRAW", "a test-only format", NULL, k_ext,
+             TP_FORMAT_CAN_READ | TP_FORMAT_CAN_WRITE, NULL},
+    .version = TP_FORMAT_OPS_VERSION,
+    .probe = probe,
+    .open = open_path,
+    .open_infile = open_infile,
+    .stores = stores,
+    .layout = layout,
+    .facts = k_facts,
+    .nfacts = 1,
 };
